@@ -1,0 +1,146 @@
+// Package httpx builds the HTTP client every oat request uses (CA file, proxies
+// from the environment, bounded timeouts, User-Agent, redacting verbose log)
+// and classifies transport failures as temporary.
+package httpx
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+// MaxBody is the most oat reads of any server response.
+const MaxBody = 1 << 20
+
+// DefaultTimeout bounds one HTTP exchange when the caller sets none.
+const DefaultTimeout = 30 * time.Second
+
+// TemporaryError is a failure that may go away by itself: the network is
+// unreachable, the request timed out, or the server answered 5xx or 429.
+// Retrying later may help (exit code 4).
+type TemporaryError struct {
+	Op         string        // what was being done, e.g. "refresh token"
+	StatusCode int           // HTTP status, 0 for transport failures
+	RetryAfter time.Duration // from a Retry-After header, if any
+	Err        error
+}
+
+func (e *TemporaryError) Error() string {
+	switch {
+	case e.StatusCode != 0 && e.Err != nil:
+		return fmt.Sprintf("%s: server answered %d: %v", e.Op, e.StatusCode, e.Err)
+	case e.StatusCode != 0:
+		return fmt.Sprintf("%s: server answered %d %s", e.Op, e.StatusCode, http.StatusText(e.StatusCode))
+	default:
+		return fmt.Sprintf("%s: %v", e.Op, e.Err)
+	}
+}
+
+func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// Options configure NewClient.
+type Options struct {
+	CAFile    string        // extra PEM roots, added to the system pool
+	Timeout   time.Duration // per exchange; DefaultTimeout when 0
+	UserAgent string
+	Verbose   io.Writer // when set, each exchange is logged here, secrets redacted
+}
+
+// NewClient returns an *http.Client honouring HTTPS_PROXY/NO_PROXY.
+func NewClient(o Options) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", o.CAFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	var rt http.RoundTripper = tr
+	if o.UserAgent != "" {
+		rt = userAgent{ua: o.UserAgent, next: rt}
+	}
+	if o.Verbose != nil {
+		rt = &LogTransport{Out: o.Verbose, Next: rt}
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	return &http.Client{Transport: rt, Timeout: timeout}, nil
+}
+
+type userAgent struct {
+	ua   string
+	next http.RoundTripper
+}
+
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", u.ua)
+	return u.next.RoundTrip(r)
+}
+
+// IsTemporaryTransport reports whether err (from http.Client.Do) is a network
+// failure or timeout rather than, say, a malformed URL.
+func IsTemporaryTransport(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+// TemporaryStatus reports whether an HTTP status means "try again later".
+func TemporaryStatus(code int) bool {
+	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// RetryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// ReadBody reads at most MaxBody bytes; a larger body is an error.
+func ReadBody(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxBody {
+		return nil, fmt.Errorf("response larger than %d bytes", MaxBody)
+	}
+	return b, nil
+}
