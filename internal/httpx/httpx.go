@@ -52,6 +52,7 @@ type Options struct {
 	Timeout   time.Duration // per exchange; DefaultTimeout when 0
 	UserAgent string
 	Verbose   io.Writer // when set, each exchange is logged here, secrets redacted
+	Base      http.RoundTripper // replaces the default transport (tests); CAFile is then ignored
 }
 
 // NewClient returns an *http.Client honouring HTTPS_PROXY/NO_PROXY.
@@ -72,6 +73,9 @@ func NewClient(o Options) (*http.Client, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	var rt http.RoundTripper = tr
+	if o.Base != nil {
+		rt = o.Base
+	}
 	if o.UserAgent != "" {
 		rt = userAgent{ua: o.UserAgent, next: rt}
 	}

@@ -1,0 +1,14 @@
+// Command oat gets, keeps, renews, inspects and revokes OAuth 2.0 and OpenID
+// Connect tokens. All the work is in internal/cli; main only maps to exit codes.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/oatcli/oat/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/config"
+)
+
+// addServerFlags binds the spec's server flags, shared by every command that
+// talks to a server, to o. Call finishServerFlags in RunE before using o.
+func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Issuer, "issuer", "", "issuer URL (OIDC discovery, RFC 8414 fallback)")
+	fl.StringVar(&o.AuthorizationURL, "authorization-url", "", "authorization endpoint (overrides discovery)")
+	fl.StringVar(&o.TokenURL, "token-url", "", "token endpoint (overrides discovery)")
+	fl.StringVar(&o.DeviceAuthorizationURL, "device-authorization-url", "", "device authorization endpoint (overrides discovery)")
+	fl.StringVar(&o.RevocationURL, "revocation-url", "", "revocation endpoint (overrides discovery)")
+	fl.StringVar(&o.ClientID, "client-id", "", "OAuth client ID")
+	fl.StringVar(&o.ClientSecretEnv, "client-secret-env", "", "name of the environment variable holding the client secret")
+	fl.StringArrayVar(&o.Scopes, "scope", nil, "scope to request (repeatable, or one space-separated string)")
+	fl.StringVar(&o.Audience, "audience", "", "audience parameter for the token request")
+	fl.StringVar(&o.Resource, "resource", "", "resource indicator (RFC 8707)")
+	fl.StringVar(&o.Flow, "flow", "", "flow: pkce|device|client-credentials")
+	fl.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback redirect port (0 = any free port)")
+	fl.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust")
+	// A secret is never taken on the command line: catch the obvious attempt
+	// with a message that says what to do instead.
+	fl.String("client-secret", "", "")
+	_ = fl.MarkHidden("client-secret")
+	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions(
+		[]string{config.FlowPKCE, config.FlowDevice, config.FlowClientCredentials}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// finishServerFlags completes o after parsing: which flags were given, and
+// refusal of a secret on the command line.
+func finishServerFlags(cmd *cobra.Command, o *config.Overrides) error {
+	if cmd.Flags().Changed("client-secret") {
+		return usageErrorf("a client secret is never taken on the command line (it would show in ps and shell history): put it in an environment variable and pass --client-secret-env NAME, or set OAT_CLIENT_SECRET")
+	}
+	o.RedirectPortSet = cmd.Flags().Changed("redirect-port")
+	o.Scopes = config.SplitScopes(o.Scopes)
+	if err := o.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+// parseKeyValues turns k=v strings into a map.
+func parseKeyValues(flag string, kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--%s %q: want NAME=VALUE", flag, kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}

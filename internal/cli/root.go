@@ -1,0 +1,111 @@
+// Package cli is oat's command tree. Each command is an options struct, a
+// newCmdX constructor that binds flags, and a runX function that tests call
+// directly with fake streams; Main maps errors to exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/build"
+)
+
+// Main runs oat with real streams and environment and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	return Run(ctx, NewFactory(stdin, stdout, stderr, os.Getenv), args)
+}
+
+// Run executes args against f and returns the exit code, printing any error as
+// one line on f.IO.ErrOut.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ue *UsageError
+	if !started(cmd) && !errors.As(err, &ue) {
+		// cobra rejected the command line (unknown command, wrong number of
+		// arguments) before the command ran.
+		err = &UsageError{Err: err}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
+	if errors.As(err, &ue) && cmd != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return ExitCode(err, ctx.Err() != nil)
+}
+
+const startedAnnotation = "oat.started"
+
+func started(cmd *cobra.Command) bool {
+	return cmd != nil && cmd.Annotations[startedAnnotation] == "1"
+}
+
+// NewRootCmd builds the whole command tree over f.
+func NewRootCmd(f *Factory) *cobra.Command {
+	version, commit, date := build.Info()
+	root := &cobra.Command{
+		Use:   "oat",
+		Short: "Get, keep, renew, inspect and revoke OAuth 2.0 / OpenID Connect tokens",
+		Long: `oat gets OAuth 2.0 and OpenID Connect tokens from a terminal, a script or a CI job.
+
+  oat profile add work --issuer https://login.example.com --client-id cli-app
+  oat login -p work
+  curl -H "Authorization: Bearer $(oat token -p work)" https://api.example.com/
+
+Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 login required,
+4 temporary failure (retry may help), 5 token verification failed, 6 token
+storage unavailable.`,
+		Version:       versionString(version, commit, date),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Annotations == nil {
+				cmd.Annotations = map[string]string{}
+			}
+			cmd.Annotations[startedAnnotation] = "1"
+			if noColor, _ := cmd.Flags().GetBool("no-color"); noColor {
+				f.IO.DisableColor()
+			}
+			return nil
+		},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetVersionTemplate("oat {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&f.ProfileFlag, "profile", "p", "", "profile to use (default: $OAT_PROFILE, else default_profile, else \"default\")")
+	pf.StringVar(&f.ConfigFlag, "config", "", "config file (default: $OAT_CONFIG, else $XDG_CONFIG_HOME/oat/config.toml)")
+	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "log each HTTP exchange on stderr (tokens and secrets redacted)")
+	pf.Bool("no-color", false, "never colour output (also: NO_COLOR)")
+	_ = root.RegisterFlagCompletionFunc("profile", f.completeProfiles)
+
+	root.AddCommand(
+		newCmdVersion(f),
+		newCmdProfile(f),
+	)
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
+// completeProfiles completes profile names from the config file.
+func (f *Factory) completeProfiles(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return cfg.Names(), cobra.ShellCompDirectiveNoFileComp
+}

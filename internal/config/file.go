@@ -1,0 +1,169 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Error is a malformed or invalid configuration (exit code 2).
+type Error struct {
+	Path string // config file, "" when the problem is in flags or environment
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return e.Msg
+	}
+	return "config " + e.Path + ": " + e.Msg
+}
+
+func errorf(path, format string, a ...any) *Error {
+	return &Error{Path: path, Msg: fmt.Sprintf(format, a...)}
+}
+
+// File is the whole config file.
+type File struct {
+	Path           string             `toml:"-"`
+	DefaultProfile string             `toml:"default_profile,omitempty"`
+	Profiles       map[string]Profile `toml:"profiles,omitempty"`
+}
+
+// Path returns the config file location: $OAT_CONFIG, else
+// $XDG_CONFIG_HOME/oat/config.toml, else ~/.config/oat/config.toml (on every OS).
+func Path(getenv func(string) string) (string, error) {
+	if p := getenv("OAT_CONFIG"); p != "" {
+		return p, nil
+	}
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "oat", "config.toml"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", &Error{Msg: "cannot find the config file: set OAT_CONFIG or HOME"}
+		}
+	}
+	return filepath.Join(home, ".config", "oat", "config.toml"), nil
+}
+
+// Load reads and validates the file at path. A missing file is an empty config.
+func Load(path string) (*File, error) {
+	f := &File{Path: path}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, errorf(path, "%v", err)
+	}
+	if err := Parse(path, data, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Parse decodes TOML data into f, rejecting unknown keys and invalid values.
+func Parse(path string, data []byte, f *File) error {
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(f); err != nil {
+		return decodeError(path, err)
+	}
+	for _, name := range f.Names() {
+		if err := ValidateName(name); err != nil {
+			return errorf(path, "%v", err)
+		}
+		p := f.Profiles[name]
+		if err := p.Validate(); err != nil {
+			return errorf(path, "profile %q: %v", name, err)
+		}
+	}
+	if f.DefaultProfile != "" {
+		if _, ok := f.Profiles[f.DefaultProfile]; !ok {
+			return errorf(path, "default_profile %q names no profile in the file", f.DefaultProfile)
+		}
+	}
+	return nil
+}
+
+func decodeError(path string, err error) error {
+	var sm *toml.StrictMissingError
+	if errors.As(err, &sm) && len(sm.Errors) > 0 {
+		key := strings.Join(sm.Errors[0].Key(), ".")
+		row, _ := sm.Errors[0].Position()
+		if last := sm.Errors[0].Key(); len(last) > 0 && isSecretKey(last[len(last)-1]) {
+			return errorf(path, "line %d: %s: secrets are not kept in the config file; put it in an environment variable and name that with client_secret_env", row, key)
+		}
+		return errorf(path, "line %d: unknown key %q (known profile keys: %s)", row, key, strings.Join(Keys(), ", "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return errorf(path, "line %d: %s", row, de.Error())
+	}
+	return errorf(path, "%v", err)
+}
+
+// Names returns the profile names, sorted.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Save writes the file atomically (temp file + rename), 0600 in a 0700 folder.
+// Comments in a hand-edited file are not kept; every profile and key is.
+func (f *File) Save() error {
+	var buf bytes.Buffer
+	buf.WriteString("# oat configuration — see `oat profile --help`. Written by oat; comments are not kept.\n")
+	enc := toml.NewEncoder(&buf)
+	enc.SetIndentTables(false)
+	if err := enc.Encode(f); err != nil {
+		return fmt.Errorf("encoding config: %w", err)
+	}
+	return WriteFileAtomic(f.Path, buf.Bytes())
+}
+
+// WriteFileAtomic writes data to path through a temp file in the same folder
+// and a rename, so readers see the old or the new file, never a partial one.
+// The folder is created 0700 and the file is 0600.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,173 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Overrides are settings given as flags; empty values are "not given".
+type Overrides struct {
+	Profile
+	RedirectPortSet bool // --redirect-port given (0 is a valid value)
+}
+
+// Resolved is the profile a command works with after applying precedence.
+type Resolved struct {
+	Name        string  // profile name as the user knows it
+	Profile     Profile // merged settings
+	InFile      bool    // the profile exists in the config file
+	Key         string  // storage key: keychain user and cache file name
+	Fingerprint string  // settings that shape a token
+}
+
+// AdHoc reports a profile made from flags and environment alone.
+func (r *Resolved) AdHoc() bool { return !r.InFile }
+
+// ProfileName picks the profile: flag, else $OAT_PROFILE, else default_profile,
+// else "default". explicit reports whether the user named it.
+func (f *File) ProfileName(flag string, getenv func(string) string) (name string, explicit bool) {
+	switch {
+	case flag != "":
+		return flag, true
+	case getenv("OAT_PROFILE") != "":
+		return getenv("OAT_PROFILE"), true
+	case f.DefaultProfile != "":
+		return f.DefaultProfile, false
+	default:
+		return "default", false
+	}
+}
+
+// Resolve merges flags > OAT_* environment > file for the chosen profile.
+// A profile missing from the file is used ad hoc when the merged settings name
+// a server (issuer or token_url) and a client; otherwise it is an error.
+func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) string) (*Resolved, error) {
+	name, explicit := f.ProfileName(flagProfile, getenv)
+	p, inFile := f.Profiles[name]
+	p = clone(p)
+	// Environment over the file.
+	if v := getenv("OAT_ISSUER"); v != "" {
+		p.Issuer = v
+	}
+	if v := getenv("OAT_CLIENT_ID"); v != "" {
+		p.ClientID = v
+	}
+	if v := getenv("OAT_STORAGE"); v != "" {
+		p.Storage = v
+	}
+	// Flags over everything.
+	merge(&p, o)
+	if err := p.Validate(); err != nil {
+		return nil, &Error{Msg: err.Error()}
+	}
+	if !inFile {
+		if (p.Issuer == "" && p.TokenURL == "") || p.ClientID == "" {
+			if explicit {
+				return nil, &Error{Msg: fmt.Sprintf("unknown profile %q: add it with `oat profile add %s --issuer URL --client-id ID`, or pass --issuer (or --token-url) and --client-id%s", name, name, f.known())}
+			}
+			return nil, &Error{Msg: "no profile configured: add one with `oat profile add NAME --issuer URL --client-id ID`, or pass --issuer (or --token-url) and --client-id"}
+		}
+	}
+	r := &Resolved{Name: name, Profile: p, InFile: inFile, Fingerprint: Fingerprint(p)}
+	if inFile {
+		r.Key = name
+	} else {
+		sum := sha256.Sum256([]byte(r.Fingerprint))
+		r.Key = "adhoc-" + hex.EncodeToString(sum[:8])
+	}
+	return r, nil
+}
+
+func (f *File) known() string {
+	if len(f.Profiles) == 0 {
+		return ""
+	}
+	return " (profiles: " + strings.Join(f.Names(), ", ") + ")"
+}
+
+// Fingerprint names the settings that shape a token: issuer or token URL,
+// client, scopes (sorted), audience and resource.
+func Fingerprint(p Profile) string {
+	scopes := slices.Clone(p.Scopes)
+	slices.Sort(scopes)
+	return strings.Join([]string{
+		"issuer=" + p.Issuer,
+		"token_url=" + p.TokenURL,
+		"client_id=" + p.ClientID,
+		"scopes=" + strings.Join(scopes, " "),
+		"audience=" + p.Audience,
+		"resource=" + p.Resource,
+	}, "\n")
+}
+
+func clone(p Profile) Profile {
+	p.Scopes = slices.Clone(p.Scopes)
+	if p.AuthParams != nil {
+		m := make(map[string]string, len(p.AuthParams))
+		for k, v := range p.AuthParams {
+			m[k] = v
+		}
+		p.AuthParams = m
+	}
+	return p
+}
+
+// merge copies every value given in o over p.
+func merge(p *Profile, o Overrides) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&p.Issuer, o.Issuer)
+	set(&p.AuthorizationURL, o.AuthorizationURL)
+	set(&p.TokenURL, o.TokenURL)
+	set(&p.DeviceAuthorizationURL, o.DeviceAuthorizationURL)
+	set(&p.RevocationURL, o.RevocationURL)
+	set(&p.JWKSURL, o.JWKSURL)
+	set(&p.ClientID, o.ClientID)
+	set(&p.ClientSecretEnv, o.ClientSecretEnv)
+	set(&p.ClientAuth, o.ClientAuth)
+	set(&p.Audience, o.Audience)
+	set(&p.Resource, o.Resource)
+	set(&p.Flow, o.Flow)
+	set(&p.RedirectHost, o.RedirectHost)
+	set(&p.RedirectPath, o.RedirectPath)
+	set(&p.Storage, o.Storage)
+	set(&p.CAFile, o.CAFile)
+	if len(o.Scopes) > 0 {
+		p.Scopes = SplitScopes(o.Scopes)
+	}
+	if o.RedirectPortSet {
+		p.RedirectPort = o.RedirectPort
+	}
+	for k, v := range o.AuthParams {
+		if p.AuthParams == nil {
+			p.AuthParams = map[string]string{}
+		}
+		p.AuthParams[k] = v
+	}
+}
+
+// Defaults fills the documented defaults that do not depend on a server.
+func (p *Profile) Defaults(hasSecret bool) {
+	if p.ClientAuth == "" {
+		if hasSecret {
+			p.ClientAuth = ClientAuthBasic
+		} else {
+			p.ClientAuth = ClientAuthNone
+		}
+	}
+	if p.RedirectHost == "" {
+		p.RedirectHost = "127.0.0.1"
+	}
+	if p.RedirectPath == "" {
+		p.RedirectPath = "/callback"
+	}
+	if p.Storage == "" {
+		p.Storage = StorageKeychain
+	}
+}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// keyInfo describes one profile key for `oat profile set` and validation.
+type keyInfo struct {
+	name string
+	set  func(p *Profile, v string) error
+}
+
+var keys = []keyInfo{
+	{"issuer", func(p *Profile, v string) error { p.Issuer = v; return nil }},
+	{"authorization_url", func(p *Profile, v string) error { p.AuthorizationURL = v; return nil }},
+	{"token_url", func(p *Profile, v string) error { p.TokenURL = v; return nil }},
+	{"device_authorization_url", func(p *Profile, v string) error { p.DeviceAuthorizationURL = v; return nil }},
+	{"revocation_url", func(p *Profile, v string) error { p.RevocationURL = v; return nil }},
+	{"jwks_url", func(p *Profile, v string) error { p.JWKSURL = v; return nil }},
+	{"client_id", func(p *Profile, v string) error { p.ClientID = v; return nil }},
+	{"client_secret_env", func(p *Profile, v string) error { p.ClientSecretEnv = v; return nil }},
+	{"client_auth", func(p *Profile, v string) error { p.ClientAuth = v; return nil }},
+	{"scopes", func(p *Profile, v string) error { p.Scopes = SplitScopes([]string{v}); return nil }},
+	{"audience", func(p *Profile, v string) error { p.Audience = v; return nil }},
+	{"resource", func(p *Profile, v string) error { p.Resource = v; return nil }},
+	{"flow", func(p *Profile, v string) error { p.Flow = v; return nil }},
+	{"redirect_host", func(p *Profile, v string) error { p.RedirectHost = v; return nil }},
+	{"redirect_port", func(p *Profile, v string) error {
+		if v == "" {
+			p.RedirectPort = 0
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("redirect_port: %q is not a number", v)
+		}
+		p.RedirectPort = n
+		return nil
+	}},
+	{"redirect_path", func(p *Profile, v string) error { p.RedirectPath = v; return nil }},
+	{"auth_params", func(p *Profile, v string) error {
+		if v == "" {
+			p.AuthParams = nil
+			return nil
+		}
+		return fmt.Errorf("auth_params: set one parameter with the key auth_params.NAME")
+	}},
+	{"storage", func(p *Profile, v string) error { p.Storage = v; return nil }},
+	{"ca_file", func(p *Profile, v string) error { p.CAFile = v; return nil }},
+}
+
+// Keys lists the profile keys in the order of the documentation.
+func Keys() []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	return out
+}
+
+// isSecretKey reports keys that look like someone tried to store a secret.
+func isSecretKey(k string) bool {
+	k = strings.ToLower(strings.ReplaceAll(k, "-", "_"))
+	return k == "client_secret" || k == "secret" || k == "password" || k == "refresh_token" || k == "access_token"
+}
+
+// Set changes one key of p, validating the result. An empty value unsets the
+// key. auth_params.NAME sets one extra authorization-request parameter.
+func (p *Profile) Set(key, value string) error {
+	if isSecretKey(key) {
+		return fmt.Errorf("%s: secrets are not kept in the config file; put it in an environment variable and set client_secret_env to its name", key)
+	}
+	if name, ok := strings.CutPrefix(key, "auth_params."); ok && name != "" {
+		if value == "" {
+			delete(p.AuthParams, name)
+			if len(p.AuthParams) == 0 {
+				p.AuthParams = nil
+			}
+		} else {
+			if p.AuthParams == nil {
+				p.AuthParams = map[string]string{}
+			}
+			p.AuthParams[name] = value
+		}
+		return p.Validate()
+	}
+	for _, k := range keys {
+		if k.name == key {
+			if err := k.set(p, value); err != nil {
+				return err
+			}
+			return p.Validate()
+		}
+	}
+	return fmt.Errorf("unknown key %q (known keys: %s, auth_params.NAME)", key, strings.Join(Keys(), ", "))
+}
+
+var (
+	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+)
+
+// ValidateName checks a profile name: letters, digits, '.', '_', '-', at most
+// 64 characters, not starting with a punctuation mark.
+func ValidateName(name string) error {
+	if !profileNameRE.MatchString(name) || strings.HasPrefix(name, "adhoc-") {
+		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' and '-' (at most 64, not starting with '.', '_', '-' or \"adhoc-\")", name)
+	}
+	return nil
+}
+
+// Validate checks every set value of p.
+func (p *Profile) Validate() error {
+	for _, u := range []struct{ key, val string }{
+		{"issuer", p.Issuer},
+		{"authorization_url", p.AuthorizationURL},
+		{"token_url", p.TokenURL},
+		{"device_authorization_url", p.DeviceAuthorizationURL},
+		{"revocation_url", p.RevocationURL},
+		{"jwks_url", p.JWKSURL},
+	} {
+		if err := CheckURL(u.key, u.val); err != nil {
+			return err
+		}
+	}
+	if p.ClientSecretEnv != "" && !envNameRE.MatchString(p.ClientSecretEnv) {
+		return fmt.Errorf("client_secret_env must name an environment variable (letters, digits, '_'), not hold the secret itself")
+	}
+	if err := oneOf("client_auth", p.ClientAuth, ClientAuthNone, ClientAuthBasic, ClientAuthPost); err != nil {
+		return err
+	}
+	if err := oneOf("flow", p.Flow, FlowPKCE, FlowDevice, FlowClientCredentials); err != nil {
+		return err
+	}
+	if err := oneOf("storage", p.Storage, StorageKeychain, StorageFile); err != nil {
+		return err
+	}
+	if err := oneOf("redirect_host", p.RedirectHost, "127.0.0.1", "localhost", "::1"); err != nil {
+		return err
+	}
+	if p.RedirectPort < 0 || p.RedirectPort > 65535 {
+		return fmt.Errorf("redirect_port %d is out of range (0-65535; 0 picks a free port)", p.RedirectPort)
+	}
+	if p.RedirectPath != "" && !strings.HasPrefix(p.RedirectPath, "/") {
+		return fmt.Errorf("redirect_path %q must start with /", p.RedirectPath)
+	}
+	for _, s := range p.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\n\"\\") {
+			return fmt.Errorf("scope %q is not a valid scope token", s)
+		}
+	}
+	return nil
+}
+
+func oneOf(key, v string, allowed ...string) error {
+	if v == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s %q is not one of %s", key, v, strings.Join(allowed, ", "))
+}
+
+// CheckURL accepts an empty value, an https URL, or an http URL whose host is
+// a loopback address or localhost (local development and tests).
+func CheckURL(key, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%s %q is not an absolute http(s) URL", key, v)
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("%s %q uses http: only https is allowed, except for loopback hosts (127.0.0.1, ::1, localhost)", key, v)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SplitScopes flattens repeated and space- or comma-separated scope values,
+// dropping duplicates and keeping first-seen order.
+func SplitScopes(vals []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range vals {
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
