@@ -51,7 +51,7 @@ type Options struct {
 	CAFile    string        // extra PEM roots, added to the system pool
 	Timeout   time.Duration // per exchange; DefaultTimeout when 0
 	UserAgent string
-	Verbose   io.Writer // when set, each exchange is logged here, secrets redacted
+	Verbose   io.Writer         // when set, each exchange is logged here, secrets redacted
 	Base      http.RoundTripper // replaces the default transport (tests); CAFile is then ignored
 }
 
