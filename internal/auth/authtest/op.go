@@ -1,0 +1,339 @@
+// Package authtest runs a real OpenID Provider in-process for tests: the
+// zitadel/oidc example OP (discovery, JWKS, PKCE S256, refresh-token
+// rotation, revocation, device flow, login form) on an httptest server bound
+// to 127.0.0.1, with per-test clients, a grant counter, fault injection, and
+// a scripted browser that logs in through the provider's form.
+//
+// Facts about the example OP that tests rely on:
+//   - access tokens live 5 minutes (WithAccessTokenTTL shortens what clients
+//     are told), refresh tokens 5 hours;
+//   - every refresh rotates the refresh token and deletes the old one, so the
+//     old one is then rejected with invalid_grant;
+//   - a refresh token is issued only when offline_access is requested;
+//   - the login form is at /login/username (fields id, username, password);
+//     the user is "test-user@127.0.0.1" with password "verysecure";
+//   - the device user code form is at /device; the OP asks clients to poll
+//     every 5 s (WithDeviceInterval rewrites that for fast tests);
+//   - it does not send the RFC 9207 iss parameter.
+package authtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/oatcli/oat/internal/config"
+)
+
+// Username and Password log in at the example OP's form (the user store
+// names the user after the issuer's host, here 127.0.0.1).
+const (
+	Username = "test-user@127.0.0.1"
+	Password = "verysecure"
+	// Subject is the sub of that user in ID tokens.
+	Subject = "id1"
+)
+
+// SecretEnv is the environment variable Profile("client-credentials") names
+// for the confidential client's secret (the value is OP.ClientSecret).
+const SecretEnv = "OAT_TEST_CLIENT_SECRET"
+
+// OP is a running test provider.
+type OP struct {
+	Issuer               string
+	PublicClientID       string // native (PKCE, auth none): code + refresh_token
+	DeviceClientID       string // public device client: device_code + refresh_token
+	ConfidentialClientID string // client_secret_basic/post: client_credentials, code, refresh_token
+	ClientSecret         string
+	Storage              *storage.Storage
+
+	srv  *httptest.Server
+	opts options
+
+	mu     sync.Mutex
+	grants map[string]int
+	fault  func(w http.ResponseWriter, r *http.Request) bool
+}
+
+type options struct {
+	ttl            time.Duration
+	deviceInterval int
+	jwtAccess      bool
+	redirectURIs   []string
+}
+
+// Option configures NewOP.
+type Option func(*options)
+
+// WithAccessTokenTTL makes token responses say the access token expires after
+// d (at least 1s) instead of 5 minutes.
+func WithAccessTokenTTL(d time.Duration) Option {
+	return func(o *options) { o.ttl = max(d, time.Second) }
+}
+
+// WithDeviceInterval rewrites the device authorization response's interval
+// (seconds) so device tests poll quickly.
+func WithDeviceInterval(seconds int) Option {
+	return func(o *options) { o.deviceInterval = seconds }
+}
+
+// WithJWTAccessTokens makes every client get JWT access tokens (sub, exp…)
+// instead of opaque ones.
+func WithJWTAccessTokens() Option { return func(o *options) { o.jwtAccess = true } }
+
+// WithRedirectURIs registers more loopback redirect URIs for the public and
+// confidential clients (the port never matters for loopback URIs). The
+// default is http://127.0.0.1/callback and http://localhost/callback.
+func WithRedirectURIs(uris ...string) Option {
+	return func(o *options) { o.redirectURIs = append(o.redirectURIs, uris...) }
+}
+
+var quietOnce sync.Once
+
+// NewOP starts a provider on 127.0.0.1; it stops when the test ends.
+func NewOP(t testing.TB, opts ...Option) *OP {
+	t.Helper()
+	quietOnce.Do(func() {
+		// The example OP logs each request at Info through slog's default
+		// logger; keep test output readable (warnings and errors still show).
+		slog.SetLogLoggerLevel(slog.LevelWarn)
+	})
+	o := &OP{grants: map[string]int{}}
+	for _, f := range opts {
+		f(&o.opts)
+	}
+	id := randomHex(6)
+	o.PublicClientID = "oat-public-" + id
+	o.DeviceClientID = "oat-device-" + id
+	o.ConfidentialClientID = "oat-confidential-" + id
+	o.ClientSecret = "secret-" + randomHex(16)
+
+	var handler http.Handler
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.serve(w, r, handler)
+	}))
+	t.Cleanup(o.srv.Close)
+	o.Issuer = o.srv.URL
+
+	redirects := append([]string{"http://127.0.0.1/callback", "http://localhost/callback"}, o.opts.redirectURIs...)
+	// Our own client map (not storage.RegisterClients, which writes a
+	// package-level map and races between parallel tests).
+	clients := map[string]*storage.Client{
+		o.PublicClientID:       storage.NativeClient(o.PublicClientID, redirects...),
+		o.DeviceClientID:       storage.NativeClient(o.DeviceClientID, redirects...),
+		o.ConfidentialClientID: storage.WebClient(o.ConfidentialClientID, o.ClientSecret, redirects...),
+	}
+	o.Storage = storage.NewStorageWithClients(storage.NewUserStore(o.Issuer), clients)
+	handler = exampleop.SetupServer(o.Issuer, &opStorage{Storage: o.Storage, op: o}, nil, false)
+	return o
+}
+
+// serve counts token requests, applies the fault, then hands over to the OP.
+func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method == http.MethodPost {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if v, err := url.ParseQuery(string(body)); err == nil {
+			if gt := v.Get("grant_type"); gt != "" {
+				o.mu.Lock()
+				o.grants[gt]++
+				o.mu.Unlock()
+				r = r.WithContext(context.WithValue(r.Context(), grantKey{}, gt))
+			}
+		}
+	}
+	o.mu.Lock()
+	f := o.fault
+	o.mu.Unlock()
+	if f != nil && f(w, r) {
+		return
+	}
+	if o.opts.deviceInterval > 0 && r.URL.Path == "/device_authorization" {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		b := rec.Body.Bytes()
+		b = intervalRE.ReplaceAll(b, []byte(`"interval":`+strconv.Itoa(o.opts.deviceInterval)))
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(b)
+		return
+	}
+	next.ServeHTTP(w, r)
+}
+
+var intervalRE = regexp.MustCompile(`"interval":\s*\d+`)
+
+type grantKey struct{}
+
+// GrantType returns the grant_type of a token request seen by the OP's
+// middleware ("" for other requests); for use in faults.
+func GrantType(r *http.Request) string {
+	s, _ := r.Context().Value(grantKey{}).(string)
+	return s
+}
+
+// Grants counts the token requests with that grant_type the OP received
+// (including those a fault answered). Device polls count under
+// "urn:ietf:params:oauth:grant-type:device_code".
+func (o *OP) Grants(grantType string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.grants[grantType]
+}
+
+// SetFault puts f in front of the OP: when it returns true it has answered the
+// request and the OP never sees it. nil removes it.
+func (o *OP) SetFault(f func(w http.ResponseWriter, r *http.Request) bool) {
+	o.mu.Lock()
+	o.fault = f
+	o.mu.Unlock()
+}
+
+// Profile returns a profile for the flow ("pkce", "device",
+// "client-credentials") with this OP's issuer and matching client. The
+// client-credentials profile names SecretEnv; its value is o.ClientSecret.
+func (o *OP) Profile(flow string) config.Profile {
+	p := config.Profile{Issuer: o.Issuer, Flow: flow}
+	switch flow {
+	case config.FlowDevice:
+		p.ClientID = o.DeviceClientID
+		p.Scopes = []string{"openid", "profile", "offline_access"}
+	case config.FlowClientCredentials:
+		p.ClientID = o.ConfidentialClientID
+		p.ClientSecretEnv = SecretEnv
+		p.ClientAuth = config.ClientAuthBasic
+	default:
+		p.Flow = config.FlowPKCE
+		p.ClientID = o.PublicClientID
+		p.Scopes = []string{"openid", "profile", "offline_access"}
+	}
+	return p
+}
+
+// ApproveDevice approves the pending device authorization with userCode as
+// the test user, as a person would on the provider's form.
+func (o *OP) ApproveDevice(t testing.TB, userCode string) {
+	t.Helper()
+	if err := o.Storage.CompleteDeviceAuthorization(context.Background(), userCode, Subject); err != nil {
+		t.Errorf("approve device code: %v", err)
+	}
+}
+
+// DenyDevice denies the pending device authorization.
+func (o *OP) DenyDevice(t testing.TB, userCode string) {
+	t.Helper()
+	if err := o.Storage.DenyDeviceAuthorization(context.Background(), userCode); err != nil {
+		t.Errorf("deny device code: %v", err)
+	}
+}
+
+// opStorage adapts the example storage: short access-token lifetimes, public
+// device clients with refresh tokens, a per-test client-credentials client
+// and optional JWT access tokens.
+type opStorage struct {
+	*storage.Storage
+	op *OP
+}
+
+type client struct {
+	op.Client
+	grants    []oidc.GrantType
+	tokenType op.AccessTokenType
+}
+
+func (c client) GrantTypes() []oidc.GrantType        { return c.grants }
+func (c client) AccessTokenType() op.AccessTokenType { return c.tokenType }
+
+func (s *opStorage) wrap(c op.Client) op.Client {
+	w := client{Client: c, grants: c.GrantTypes(), tokenType: c.AccessTokenType()}
+	if s.op.opts.jwtAccess {
+		w.tokenType = op.AccessTokenTypeJWT
+	}
+	switch c.GetID() {
+	case s.op.DeviceClientID:
+		w.grants = []oidc.GrantType{oidc.GrantTypeDeviceCode, oidc.GrantTypeRefreshToken}
+	case s.op.ConfidentialClientID:
+		w.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	}
+	return w
+}
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.Storage.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.wrap(c), nil
+}
+
+func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if id == s.op.ConfidentialClientID {
+		if secret != s.op.ClientSecret {
+			return nil, errWrongSecret
+		}
+		return s.GetClientByClientID(ctx, id)
+	}
+	return s.Storage.ClientCredentials(ctx, id, secret)
+}
+
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	if id == s.op.ConfidentialClientID {
+		return &oidc.JWTTokenRequest{Subject: id, Audience: []string{id}, Scopes: scopes}, nil
+	}
+	return s.Storage.ClientCredentialsTokenRequest(ctx, id, scopes)
+}
+
+func (s *opStorage) CreateAccessToken(ctx context.Context, r op.TokenRequest) (string, time.Time, error) {
+	id, exp, err := s.Storage.CreateAccessToken(ctx, r)
+	return id, s.cap(exp), err
+}
+
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, r op.TokenRequest, current string) (string, string, time.Time, error) {
+	if d, ok := r.(*op.DeviceAuthorizationState); ok {
+		// The example storage files device tokens under no client, so their
+		// refresh tokens could never be used; give them the client's name.
+		r = &storage.AuthRequest{ApplicationID: d.ClientID, UserID: d.Subject, Scopes: d.Scopes}
+	}
+	id, rt, exp, err := s.Storage.CreateAccessAndRefreshTokens(ctx, r, current)
+	return id, rt, s.cap(exp), err
+}
+
+func (s *opStorage) cap(exp time.Time) time.Time {
+	if s.op.opts.ttl > 0 {
+		if e := time.Now().Add(s.op.opts.ttl); e.Before(exp) {
+			return e
+		}
+	}
+	return exp
+}
+
+type stringError string
+
+func (e stringError) Error() string { return string(e) }
+
+const errWrongSecret = stringError("wrong client id or secret")
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,223 @@
+// Package auth runs oat's OAuth 2.0 / OpenID Connect flows on
+// golang.org/x/oauth2 and github.com/coreos/go-oidc/v3: endpoint resolution,
+// loopback PKCE (RFC 8252, RFC 7636), device code (RFC 8628), client
+// credentials, refresh, revocation (RFC 7009) and ID-token verification.
+//
+// It never prints to the terminal except on the io.Writer given for prompts,
+// and its errors never contain a token, code, verifier or secret.
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/oatcli/oat/internal/config"
+)
+
+var timeNow = time.Now
+
+// Client runs flows for one profile.
+type Client struct {
+	HTTP      *http.Client // from httpx.NewClient; http.DefaultClient when nil
+	Profile   config.Profile
+	Secret    string // client secret, "" for public clients
+	Endpoints *Endpoints
+	Now       func() time.Time // for ID-token time checks; time.Now when nil
+}
+
+// Result is what a grant returned.
+type Result struct {
+	Token   *oauth2.Token // access token, refresh token (if any), expiry; Extra("id_token")
+	IDToken string        // verified ID token, "" when none was sent
+	Subject string        // verified ID-token sub, else the JWT access token's sub, else ""
+	Scope   string        // granted scope (the response's, else the requested one)
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+// authStyle is explicit, never auto-detected: x/oauth2's probing re-sends a
+// failed request in the other style, spending a refresh token twice.
+func (c *Client) authStyle() (oauth2.AuthStyle, error) {
+	switch c.clientAuth() {
+	case config.ClientAuthBasic:
+		return oauth2.AuthStyleInHeader, nil
+	case config.ClientAuthPost, config.ClientAuthNone:
+		return oauth2.AuthStyleInParams, nil
+	default:
+		return 0, fmt.Errorf("client_auth %q: use none, basic or post", c.Profile.ClientAuth)
+	}
+}
+
+func (c *Client) clientAuth() string {
+	if c.Profile.ClientAuth != "" {
+		return c.Profile.ClientAuth
+	}
+	if c.Secret == "" {
+		return config.ClientAuthNone
+	}
+	return config.ClientAuthBasic
+}
+
+// secret is the secret to send: none sends none even when one is set.
+func (c *Client) secret() string {
+	if c.clientAuth() == config.ClientAuthNone {
+		return ""
+	}
+	return c.Secret
+}
+
+// oauthConfig is the one place an oauth2.Config is built.
+func (c *Client) oauthConfig(redirectURL string) (*oauth2.Config, error) {
+	if c.Endpoints == nil {
+		return nil, errors.New("no endpoints: resolve them first")
+	}
+	if c.Profile.ClientID == "" {
+		return nil, errors.New("no client_id set: pass --client-id or set client_id in the profile")
+	}
+	style, err := c.authStyle()
+	if err != nil {
+		return nil, err
+	}
+	if style == oauth2.AuthStyleInHeader && c.Secret == "" {
+		return nil, fmt.Errorf("client_auth %s needs a client secret: set client_secret_env or OAT_CLIENT_SECRET", c.clientAuth())
+	}
+	return &oauth2.Config{
+		ClientID:     c.Profile.ClientID,
+		ClientSecret: c.secret(),
+		Endpoint: oauth2.Endpoint{
+			AuthURL:       c.Endpoints.AuthURL,
+			TokenURL:      c.Endpoints.TokenURL,
+			DeviceAuthURL: c.Endpoints.DeviceAuthURL,
+			AuthStyle:     style,
+		},
+		RedirectURL: redirectURL,
+		Scopes:      c.Profile.Scopes,
+	}, nil
+}
+
+// ctx returns a context whose oauth2.HTTPClient is c.HTTP wrapped so that
+// unusable bodies become clear errors.
+func (c *Client) ctx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.checkedClient())
+}
+
+// checkedClient is c.HTTP with checkBody in front of its transport.
+func (c *Client) checkedClient() *http.Client {
+	hc := *c.httpClient()
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = checkBody{next: next}
+	return &hc
+}
+
+// extraParams are audience and resource, sent on token requests where set.
+func (c *Client) extraParams() []oauth2.AuthCodeOption {
+	var o []oauth2.AuthCodeOption
+	if c.Profile.Audience != "" {
+		o = append(o, oauth2.SetAuthURLParam("audience", c.Profile.Audience))
+	}
+	if c.Profile.Resource != "" {
+		o = append(o, oauth2.SetAuthURLParam("resource", c.Profile.Resource))
+	}
+	return o
+}
+
+func (c *Client) wantsOpenID() bool { return slices.Contains(c.Profile.Scopes, "openid") }
+
+// result builds a Result, verifying the ID token if one came. nonce is
+// checked when not empty.
+func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*Result, error) {
+	r := &Result{Token: tok}
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		r.Scope = s
+	} else {
+		r.Scope = strings.Join(c.Profile.Scopes, " ")
+	}
+	if raw, ok := tok.Extra("id_token").(string); ok && raw != "" {
+		idt, err := c.verifyIDToken(ctx, raw, nonce)
+		if err != nil {
+			return nil, err
+		}
+		r.IDToken = raw
+		r.Subject = idt.Subject
+	} else if nonce != "" {
+		return nil, errors.New("id token: the server sent none although openid was requested")
+	}
+	if r.Subject == "" {
+		r.Subject = jwtSubject(tok.AccessToken)
+	}
+	return r, nil
+}
+
+// verifyIDToken checks signature (JWKS), iss, aud, exp and the nonce.
+func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
+	e := c.Endpoints
+	if e.Issuer == "" || e.JWKSURL == "" {
+		return nil, errors.New("id token: cannot verify it without the issuer's keys: set issuer (and jwks_url if it has no discovery document)")
+	}
+	kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
+	keys := oidc.NewRemoteKeySet(kctx, e.JWKSURL)
+	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
+		ClientID:             c.Profile.ClientID,
+		SupportedSigningAlgs: e.SigningAlgs,
+		Now:                  c.now,
+	})
+	idt, err := v.Verify(ctx, raw)
+	if err != nil {
+		var te *oidc.TokenExpiredError
+		switch {
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("id token: expired at %s (check the system clock)", te.Expiry.Format(time.RFC3339))
+		default:
+			return nil, fmt.Errorf("id token: verification failed: %s", strings.TrimPrefix(err.Error(), "oidc: "))
+		}
+	}
+	if nonce != "" && idt.Nonce != nonce {
+		return nil, errors.New("id token: nonce does not match the one sent (possible replay)")
+	}
+	return idt, nil
+}
+
+// jwtSubject returns the sub claim of a JWT without verifying it (for
+// display only), or "" when the token is not a JWT.
+func jwtSubject(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}

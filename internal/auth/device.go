@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LoginDevice runs the device authorization grant (RFC 8628): it prints the
+// verification URI and user code on o.Prompt, opens verification_uri_complete
+// when the server sends one (unless o.NoBrowser), and polls the token
+// endpoint at the server's interval (slow_down adds 5s each time) until the
+// user approves, the code expires, or ctx ends.
+func (c *Client) LoginDevice(ctx context.Context, o LoginOptions) (*Result, error) {
+	if c.Endpoints == nil || c.Endpoints.DeviceAuthURL == "" {
+		return nil, errors.New("login: the server has no device authorization endpoint: set device_authorization_url, or use --flow pkce")
+	}
+	conf, err := c.oauthConfig("")
+	if err != nil {
+		return nil, err
+	}
+	octx := c.ctx(ctx)
+	da, err := conf.DeviceAuth(octx, c.extraParams()...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, loginCtxErr(ctx, "the device authorization did not start")
+		}
+		return nil, mapError(ctx, "device authorization", "device authorization endpoint", err)
+	}
+	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+		return nil, errors.New("device authorization: the server's answer lacks device_code, user_code or verification_uri")
+	}
+
+	prompt := newPromptWriter(o.Prompt)
+	defer prompt.close()
+	fmt.Fprintf(prompt, "To log in, visit:\n\n  %s\n\nand enter the code: %s\n\n", da.VerificationURI, da.UserCode)
+	if o.Ready != nil {
+		o.Ready(da.VerificationURI)
+	}
+	if da.VerificationURIComplete != "" && !o.NoBrowser && o.Browser != nil {
+		go func() {
+			if err := o.Browser(da.VerificationURIComplete); err != nil {
+				fmt.Fprintf(prompt, "Could not open a browser (%v); use the URL and code above.\n", err)
+			}
+		}()
+	}
+	fmt.Fprintf(prompt, "Waiting for approval…\n")
+
+	tok, err := conf.DeviceAccessToken(octx, da, c.extraParams()...)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, loginCtxErr(ctx, "the device code was not approved")
+		case errors.Is(err, context.DeadlineExceeded) && !da.Expiry.IsZero() && !time.Now().Before(da.Expiry):
+			// x/oauth2 stops polling when the code expires.
+			return nil, &ServerError{Op: "login", Code: "expired_token", Description: "the device code expired before it was approved"}
+		}
+		return nil, mapError(ctx, "login", "token endpoint", err)
+	}
+	return c.result(ctx, tok, "")
+}

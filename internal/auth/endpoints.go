@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/httpx"
+)
+
+// Endpoints are the server URLs a profile uses.
+type Endpoints struct {
+	Issuer                string
+	AuthURL               string
+	TokenURL              string
+	DeviceAuthURL         string
+	RevocationURL         string
+	JWKSURL               string
+	IssParameterSupported bool     // RFC 9207 authorization_response_iss_parameter_supported
+	SigningAlgs           []string // id_token_signing_alg_values_supported; RS256 when empty
+}
+
+// metadata is the part of OIDC discovery / RFC 8414 metadata oat reads.
+type metadata struct {
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	DeviceEndpoint        string   `json:"device_authorization_endpoint"`
+	RevocationEndpoint    string   `json:"revocation_endpoint"`
+	JWKSURI               string   `json:"jwks_uri"`
+	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+}
+
+// ResolveEndpoints finds the profile's endpoints: explicit URLs win over OIDC
+// discovery (issuer + /.well-known/openid-configuration), which wins over RFC
+// 8414 metadata (/.well-known/oauth-authorization-server). No request is made
+// when there is no issuer, or when the explicit URLs cover what the profile's
+// flow needs. Only https URLs are accepted, except http on loopback hosts.
+func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*Endpoints, error) {
+	e := &Endpoints{
+		Issuer:        p.Issuer,
+		AuthURL:       p.AuthorizationURL,
+		TokenURL:      p.TokenURL,
+		DeviceAuthURL: p.DeviceAuthorizationURL,
+		RevocationURL: p.RevocationURL,
+		JWKSURL:       p.JWKSURL,
+	}
+	if p.Issuer != "" {
+		if err := checkURL("issuer", p.Issuer); err != nil {
+			return nil, err
+		}
+	}
+	if p.Issuer != "" && !explicitSuffices(p) {
+		md, err := discover(ctx, hc, p.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		e.Issuer = md.Issuer // exactly as the server spells it (ID tokens carry it)
+		e.IssParameterSupported = md.IssParameterSupported
+		e.SigningAlgs = md.SigningAlgs
+		fill := func(dst *string, v string) {
+			if *dst == "" {
+				*dst = v
+			}
+		}
+		fill(&e.AuthURL, md.AuthorizationEndpoint)
+		fill(&e.TokenURL, md.TokenEndpoint)
+		fill(&e.DeviceAuthURL, md.DeviceEndpoint)
+		fill(&e.RevocationURL, md.RevocationEndpoint)
+		fill(&e.JWKSURL, md.JWKSURI)
+	}
+	if e.TokenURL == "" {
+		if p.Issuer == "" {
+			return nil, errors.New("no issuer and no token_url: set --issuer (or --token-url)")
+		}
+		return nil, fmt.Errorf("issuer %s names no token endpoint: set token_url", p.Issuer)
+	}
+	for _, u := range []struct{ name, v string }{
+		{"authorization_url", e.AuthURL}, {"token_url", e.TokenURL},
+		{"device_authorization_url", e.DeviceAuthURL}, {"revocation_url", e.RevocationURL},
+		{"jwks_url", e.JWKSURL},
+	} {
+		if u.v == "" {
+			continue
+		}
+		if err := checkURL(u.name, u.v); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// explicitSuffices reports whether the profile's explicit URLs cover its flow.
+func explicitSuffices(p config.Profile) bool {
+	if p.TokenURL == "" {
+		return false
+	}
+	switch p.Flow {
+	case config.FlowClientCredentials:
+		return true
+	case config.FlowDevice:
+		if p.DeviceAuthorizationURL == "" {
+			return false
+		}
+	default:
+		if p.AuthorizationURL == "" {
+			return false
+		}
+	}
+	// ID tokens must be verified: that needs the keys.
+	return !slices.Contains(p.Scopes, "openid") || p.JWKSURL != ""
+}
+
+func discover(ctx context.Context, hc *http.Client, issuer string) (*metadata, error) {
+	base := strings.TrimSuffix(issuer, "/")
+	md, status, err := fetchMetadata(ctx, hc, base+"/.well-known/openid-configuration")
+	if err != nil {
+		return nil, err
+	}
+	if md == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusForbidden) {
+		// RFC 8414 §3: the well-known segment goes between host and path.
+		u, _ := url.Parse(base)
+		path := strings.TrimSuffix(u.Path, "/")
+		u.Path = "/.well-known/oauth-authorization-server" + path
+		md, status, err = fetchMetadata(ctx, hc, u.String())
+		if err != nil {
+			return nil, err
+		}
+	}
+	if md == nil {
+		return nil, fmt.Errorf("discovery: issuer %s publishes no OpenID or OAuth metadata (status %d): set the endpoint URLs in the profile", issuer, status)
+	}
+	if strings.TrimSuffix(md.Issuer, "/") != base {
+		return nil, fmt.Errorf("discovery: metadata names issuer %q, not %q: check the issuer setting", md.Issuer, issuer)
+	}
+	return md, nil
+}
+
+// fetchMetadata returns (nil, status, nil) for a 4xx answer, so the caller can
+// try the next location.
+func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, int, error) {
+	const op = "discovery"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, 0, mapError(ctx, op, "metadata endpoint", err)
+	}
+	defer resp.Body.Close()
+	body, err := httpx.ReadBody(resp.Body)
+	if err != nil {
+		be := &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode}
+		return nil, resp.StatusCode, mapError(ctx, op, "metadata endpoint", be)
+	}
+	if httpx.TemporaryStatus(resp.StatusCode) {
+		return nil, resp.StatusCode, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode,
+			RetryAfter: httpx.RetryAfter(resp.Header, timeNow())}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode, nil
+	}
+	var md metadata
+	if looksHTML(body) {
+		return nil, 0, fmt.Errorf("%s: metadata endpoint returned HTML, not JSON (status %d)", op, resp.StatusCode)
+	}
+	if err := json.Unmarshal(body, &md); err != nil {
+		return nil, 0, fmt.Errorf("%s: metadata endpoint returned a body that is not valid JSON (status %d)", op, resp.StatusCode)
+	}
+	return &md, resp.StatusCode, nil
+}
+
+// checkURL accepts https URLs, and http URLs on loopback hosts only.
+func checkURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s %q is not an absolute URL", name, raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%s %s uses http: only https is allowed, except on loopback hosts", name, raw)
+	default:
+		return fmt.Errorf("%s %q: scheme must be https", name, raw)
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}

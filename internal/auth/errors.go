@@ -1,0 +1,191 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oatcli/oat/internal/httpx"
+)
+
+// ErrLoginRequired means there is no usable session: the server rejected the
+// refresh token (invalid_grant) or there is none. Exit code 3.
+var ErrLoginRequired = errors.New("login required")
+
+// ErrTimeout means an interactive login did not finish within the context's
+// deadline (--timeout). It is not a temporary server failure.
+var ErrTimeout = errors.New("login timed out")
+
+// ErrNoRevocationEndpoint is returned by Revoke when the server has none.
+var ErrNoRevocationEndpoint = errors.New("the server has no revocation endpoint")
+
+// ServerError is an OAuth error the server sent (RFC 6749 §5.2, §4.1.2.1,
+// RFC 8628 §3.5, RFC 7009 §2.2.1). Code and Description are shown as sent.
+type ServerError struct {
+	Op          string // what was being done, e.g. "refresh token"
+	Code        string // the server's "error"
+	Description string // the server's "error_description"
+	StatusCode  int    // HTTP status; 0 for errors delivered on the redirect
+}
+
+func (e *ServerError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(": server answered ")
+	b.WriteString(e.Code)
+	if e.Description != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Description)
+	}
+	switch e.Code {
+	case "invalid_grant":
+		b.WriteString(" (the session is over; log in again)")
+	case "expired_token":
+		b.WriteString(" (the code was not approved in time; run the login again)")
+	case "access_denied":
+		b.WriteString(" (the request was denied)")
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant.
+func (e *ServerError) Is(target error) bool {
+	return target == ErrLoginRequired && e.Code == "invalid_grant"
+}
+
+// bodyError describes a response whose body oat cannot use: HTML, not JSON,
+// truncated, or larger than httpx.MaxBody. It never holds the body itself.
+type bodyError struct {
+	What       string // "returned HTML, not JSON", …
+	StatusCode int
+	RetryAfter time.Duration
+}
+
+func (e *bodyError) Error() string {
+	return fmt.Sprintf("%s (status %d)", e.What, e.StatusCode)
+}
+
+// checkBody is a RoundTripper for endpoints that must answer JSON (token,
+// device authorization, revocation errors, JWKS): it reads the body once
+// (bounded by httpx.MaxBody) and turns an unusable one into a *bodyError, so
+// that x/oauth2 never puts a raw body into an error message.
+type checkBody struct{ next http.RoundTripper }
+
+func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxBody+1))
+	resp.Body.Close()
+	fail := func(what string) (*http.Response, error) {
+		return nil, &bodyError{What: what, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+	}
+	if rerr != nil {
+		return fail("response body cut short")
+	}
+	if len(body) > httpx.MaxBody {
+		return fail(fmt.Sprintf("response larger than %d bytes", httpx.MaxBody))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case ct == "application/x-www-form-urlencoded" || ct == "text/plain":
+		// x/oauth2 parses these itself (GitHub-style servers).
+		return resp, nil
+	case ct == "text/html" || looksHTML(body):
+		return fail("returned HTML, not JSON")
+	case len(bytes.TrimSpace(body)) == 0:
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 && r.URL != nil && isRevocation(r) {
+			return resp, nil // RFC 7009: a 200 with an empty body is success
+		}
+		return fail("returned an empty body, not JSON")
+	case !json.Valid(body):
+		return fail("returned a body that is not valid JSON (truncated?)")
+	}
+	return resp, nil
+}
+
+func looksHTML(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	l := bytes.ToLower(b)
+	return bytes.HasPrefix(l, []byte("<!doctype html")) || bytes.HasPrefix(l, []byte("<html"))
+}
+
+type revocationKey struct{}
+
+func isRevocation(r *http.Request) bool {
+	v, _ := r.Context().Value(revocationKey{}).(bool)
+	return v
+}
+
+// mapError turns what x/oauth2 (or our own requests) returned into oat's
+// error kinds. endpoint names the endpoint in messages ("token endpoint").
+func mapError(ctx context.Context, op, endpoint string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		msg := fmt.Errorf("%s: %s %s", op, endpoint, be.Error())
+		if httpx.TemporaryStatus(be.StatusCode) {
+			return &httpx.TemporaryError{Op: op, StatusCode: be.StatusCode, RetryAfter: be.RetryAfter,
+				Err: fmt.Errorf("%s %s", endpoint, be.What)}
+		}
+		return msg
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		var retry time.Duration
+		if re.Response != nil {
+			status = re.Response.StatusCode
+			retry = httpx.RetryAfter(re.Response.Header, time.Now())
+		}
+		if re.ErrorCode != "" {
+			se := &ServerError{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription, StatusCode: status}
+			if httpx.TemporaryStatus(status) {
+				return &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry,
+					Err: fmt.Errorf("%s %s", se.Code, se.Description)}
+			}
+			return se
+		}
+		if httpx.TemporaryStatus(status) {
+			return &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry}
+		}
+		return fmt.Errorf("%s: %s answered %d without an OAuth error", op, endpoint, status)
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, context.Canceled)
+	}
+	if httpx.IsTemporaryTransport(err) {
+		return &httpx.TemporaryError{Op: op, Err: transportReason(err)}
+	}
+	// x/oauth2's own messages ("server response missing access_token") hold
+	// no secrets; strip its prefix.
+	return fmt.Errorf("%s: %s: %s", op, endpoint, strings.TrimPrefix(err.Error(), "oauth2: "))
+}
+
+// transportReason says "timed out" for timeouts and keeps other network
+// errors (which name the endpoint URL, never a token) as they are.
+func transportReason(err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return errors.New("timed out waiting for the server")
+	}
+	return err
+}
