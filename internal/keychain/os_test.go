@@ -1,0 +1,318 @@
+//go:build linux
+
+package keychain
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// Tests against the real Secret Service. Run them with
+//
+//	.ci/keyring-session go test ./internal/keychain/...
+//
+// which starts a private, unlocked gnome-keyring and sets OAT_REQUIRE_KEYRING=1
+// (turning every skip below into a failure). They never run in parallel: one of
+// them locks the collection.
+
+// secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test when no
+// Secret Service is reachable, and returns an OS store.
+func secretService(t *testing.T, o OSOptions) Store {
+	t.Helper()
+	unusable := func(reason string) {
+		t.Helper()
+		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
+			t.Fatalf("OAT_REQUIRE_KEYRING=1 but %s", reason)
+		}
+		t.Skipf("skipping real Secret Service test: %s; run it with .ci/keyring-session go test ./internal/keychain/...", reason)
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		unusable("DBUS_SESSION_BUS_ADDRESS is not set (no D-Bus session)")
+	}
+	s := NewOS(o)
+	if err := s.Check(); err != nil {
+		unusable("the Secret Service is not usable: " + err.Error())
+	}
+	return s
+}
+
+// uniqueKey returns a key no other test run uses, and deletes it (with all
+// its parts) when the test ends.
+func uniqueKey(t *testing.T, s Store) string {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	key := "oat-test-" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		if err := s.Delete(key); err != nil {
+			t.Errorf("cleanup: deleting %s: %v", key, err)
+		}
+	})
+	return key
+}
+
+// randomSecret returns n bytes of token-like text.
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+// lookup runs `secret-tool lookup service oat username user`: what a user
+// would type. ok is false when secret-tool finds nothing.
+func lookup(t *testing.T, user string) (value string, ok bool) {
+	t.Helper()
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
+			t.Fatal("OAT_REQUIRE_KEYRING=1 but secret-tool is not installed (apt-get install libsecret-tools)")
+		}
+		t.Skip("secret-tool is not installed (apt-get install libsecret-tools)")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("secret-tool", "lookup", "service", "oat", "username", user)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && stdout.Len() == 0 {
+		return "", false
+	}
+	if err != nil {
+		t.Fatalf("secret-tool lookup %s: %v: %s", user, err, stderr.String())
+	}
+	return stdout.String(), true
+}
+
+// sameSecret compares without ever printing a secret.
+func sameSecret(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s: got %d bytes that differ from the expected %d bytes", what, len(got), len(want))
+	}
+}
+
+func TestSecretServiceStoreReadDelete(t *testing.T) {
+	s := secretService(t, OSOptions{})
+	key := uniqueKey(t, s)
+	secret := randomSecret(120)
+
+	mustSet(t, s, key, secret)
+	got, err := s.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSecret(t, "Get", got, secret)
+	v, ok := lookup(t, key)
+	if !ok {
+		t.Fatalf("secret-tool lookup service oat username %s found nothing", key)
+	}
+	sameSecret(t, "secret-tool lookup", v, secret)
+
+	// Logging in again replaces the secret.
+	secret2 := randomSecret(80)
+	mustSet(t, s, key, secret2)
+	v, _ = lookup(t, key)
+	sameSecret(t, "secret-tool lookup after overwrite", v, secret2)
+
+	if err := s.Delete(key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(key); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Get after Delete: err = %v, want ErrNotFound", err)
+	}
+	if _, ok := lookup(t, key); ok {
+		t.Fatal("secret-tool still finds the entry after Delete")
+	}
+}
+
+func TestSecretServiceNotFound(t *testing.T) {
+	s := secretService(t, OSOptions{})
+	key := uniqueKey(t, s)
+	if _, err := s.Get(key); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Get of a key never stored: err = %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(key); err != nil {
+		t.Fatalf("Delete of a key never stored: %v, want nil", err)
+	}
+}
+
+func TestSecretServiceChunks(t *testing.T) {
+	s := secretService(t, OSOptions{ChunkSize: 100})
+	key := uniqueKey(t, s)
+	secret := randomSecret(1000)
+
+	mustSet(t, s, key, secret)
+	got, err := s.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSecret(t, "Get of a chunked secret", got, secret)
+
+	marker, _ := lookup(t, key)
+	if !strings.HasPrefix(marker, "oat-chunked:10:") {
+		t.Fatalf("secret-tool shows %d bytes under %s, want the oat-chunked:10:… marker", len(marker), key)
+	}
+	var joined strings.Builder
+	for i := 1; i <= 10; i++ {
+		part, ok := lookup(t, chunkUser(key, i))
+		if !ok || len(part) > 100 {
+			t.Fatalf("part %d: found=%v, %d bytes; want ≤100 bytes", i, ok, len(part))
+		}
+		joined.WriteString(part)
+	}
+	sameSecret(t, "parts joined by hand", joined.String(), secret)
+
+	// A small value replaces the chunked one: no parts are left behind.
+	mustSet(t, s, key, "rt-small")
+	v, _ := lookup(t, key)
+	sameSecret(t, "secret-tool after a small overwrite", v, "rt-small")
+	for i := 1; i <= 10; i++ {
+		if _, ok := lookup(t, chunkUser(key, i)); ok {
+			t.Fatalf("stale part %s#%d left after overwriting with a small value", key, i)
+		}
+	}
+
+	// Delete removes every part.
+	mustSet(t, s, key, secret)
+	if err := s.Delete(key); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= 10; i++ {
+		u := key
+		if i > 0 {
+			u = chunkUser(key, i)
+		}
+		if _, ok := lookup(t, u); ok {
+			t.Fatalf("%s left after Delete", u)
+		}
+	}
+}
+
+func TestSecretServiceLargeSecretDefaultChunks(t *testing.T) {
+	// Bigger than Windows (2560) and macOS (~3000) take in one entry.
+	s := secretService(t, OSOptions{})
+	key := uniqueKey(t, s)
+	secret := randomSecret(7000)
+	mustSet(t, s, key, secret)
+	got, err := s.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSecret(t, "Get of a 7000-byte secret", got, secret)
+	if _, ok := lookup(t, chunkUser(key, 4)); !ok {
+		t.Fatal("7000 bytes with 2000-byte chunks: no 4th part")
+	}
+}
+
+// Locking: gnome-keyring's Lock needs no prompt; unlocking without a prompt
+// needs its internal UnlockWithMasterPassword and the password, which only
+// .ci/keyring-session knows (OAT_TEST_KEYRING_PASSWORD).
+const (
+	ssName          = "org.freedesktop.secrets"
+	ssPath          = dbus.ObjectPath("/org/freedesktop/secrets")
+	loginCollection = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+)
+
+func setLocked(t *testing.T, locked bool) {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	svc := conn.Object(ssName, ssPath)
+	if locked {
+		var done []dbus.ObjectPath
+		var prompt dbus.ObjectPath
+		if err := svc.Call("org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{loginCollection}).Store(&done, &prompt); err != nil {
+			t.Fatalf("locking the login collection: %v", err)
+		}
+		if len(done) != 1 || prompt != "/" {
+			t.Fatalf("Lock: locked %v, prompt %s; want the collection locked without a prompt", done, prompt)
+		}
+		return
+	}
+	var out dbus.Variant
+	var session dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &session); err != nil {
+		t.Fatalf("opening a Secret Service session: %v", err)
+	}
+	defer conn.Object(ssName, session).Call("org.freedesktop.Secret.Session.Close", 0)
+	password := struct {
+		Session     dbus.ObjectPath
+		Parameters  []byte
+		Value       []byte
+		ContentType string
+	}{session, []byte{}, []byte(os.Getenv("OAT_TEST_KEYRING_PASSWORD")), "text/plain"}
+	call := svc.Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0, loginCollection, password)
+	if call.Err != nil {
+		t.Fatalf("unlocking the login collection: %v", call.Err)
+	}
+}
+
+func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
+	const timeout = 2 * time.Second
+	s := secretService(t, OSOptions{Timeout: timeout})
+	if os.Getenv("OAT_TEST_KEYRING_PASSWORD") == "" {
+		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
+			t.Fatal("OAT_REQUIRE_KEYRING=1 but OAT_TEST_KEYRING_PASSWORD is not set: run under .ci/keyring-session")
+		}
+		t.Skip("locking needs the private keyring of .ci/keyring-session (OAT_TEST_KEYRING_PASSWORD); it would lock your own keyring")
+	}
+	key := uniqueKey(t, s)
+	mustSet(t, s, key, "rt-before-lock")
+
+	setLocked(t, true)
+	relocked := false
+	t.Cleanup(func() {
+		if !relocked {
+			setLocked(t, false)
+		}
+	})
+
+	for _, op := range []struct {
+		name string
+		f    func() error
+	}{
+		{"Check", s.Check},
+		{"Get", func() error { _, err := s.Get(key); return err }},
+		{"Set", func() error { return s.Set(key, "rt-while-locked") }},
+		{"Delete", func() error { return s.Delete(key) }},
+	} {
+		start := time.Now()
+		err := op.f()
+		elapsed := time.Since(start)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s on a locked collection: err = %v, want ErrUnavailable", op.name, err)
+			continue
+		}
+		if elapsed > timeout+time.Second {
+			t.Errorf("%s took %s, more than the %s timeout", op.name, elapsed, timeout)
+		}
+		msg := err.Error()
+		t.Logf("%s after %s: %s", op.name, elapsed.Round(time.Millisecond), msg)
+		if !strings.Contains(msg, "locked") || !strings.Contains(msg, "OAT_STORAGE=file") {
+			t.Errorf("%s: message %q should say the keyring is locked and how to use file storage", op.name, msg)
+		}
+		if strings.Contains(msg, "rt-while-locked") || strings.Contains(msg, "rt-before-lock") {
+			t.Errorf("%s: the error contains a secret", op.name)
+		}
+	}
+
+	setLocked(t, false)
+	relocked = true
+	got, err := s.Get(key)
+	if err != nil {
+		t.Fatalf("Get after unlocking: %v", err)
+	}
+	sameSecret(t, "the value after unlocking (nothing was written while locked)", got, "rt-before-lock")
+}
