@@ -3,8 +3,14 @@ package auth_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,5 +86,252 @@ func TestLoginPKCE(t *testing.T) {
 	}
 	if op.Grants("authorization_code") != 1 {
 		t.Errorf("authorization_code grants = %d", op.Grants("authorization_code"))
+	}
+}
+
+// get fetches u and returns status and body.
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Errorf("GET callback: %v", err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// callbackURL builds a callback to the redirect_uri of an authorization URL.
+func callbackURL(t *testing.T, authURL string, params url.Values) string {
+	t.Helper()
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("redirect_uri") + "?" + params.Encode()
+}
+
+func stateOf(authURL string) string {
+	u, _ := url.Parse(authURL)
+	return u.Query().Get("state")
+}
+
+func TestLoginPKCEWrongStateIgnored(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	b := authtest.NewBrowser(t)
+	browser := func(u string) error {
+		// A forged response (wrong state) and one without state come first.
+		for _, q := range []url.Values{
+			{"code": {"forged"}, "state": {"wrong"}},
+			{"code": {"forged"}},
+			{"error": {"access_denied"}, "state": {"wrong"}},
+		} {
+			status, body := get(t, callbackURL(t, u, q))
+			if status != http.StatusBadRequest || !strings.Contains(body, "state mismatch") {
+				t.Errorf("callback %v: got %d %q, want 400 state-mismatch page", q, status, body)
+			}
+		}
+		return b.Open(u)
+	}
+	res, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: browser})
+	if err != nil {
+		t.Fatalf("LoginPKCE after wrong-state callbacks: %v", err)
+	}
+	if res.Subject != authtest.Subject {
+		t.Errorf("subject = %q", res.Subject)
+	}
+	if n := op.Grants("authorization_code"); n != 1 {
+		t.Errorf("token requests = %d, want 1 (forged codes never exchanged)", n)
+	}
+}
+
+func TestLoginPKCEErrorCallback(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	var page string
+	browser := func(u string) error {
+		_, page = get(t, callbackURL(t, u, url.Values{
+			"error": {"access_denied"}, "error_description": {"The user said no"}, "state": {stateOf(u)},
+		}))
+		return nil
+	}
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: browser})
+	var se *auth.ServerError
+	if !errors.As(err, &se) || se.Code != "access_denied" || se.Description != "The user said no" {
+		t.Fatalf("err = %v, want ServerError access_denied with the server's description", err)
+	}
+	if !strings.Contains(err.Error(), "access_denied: The user said no") {
+		t.Errorf("message %q does not show the server's error as sent", err)
+	}
+	if errors.Is(err, auth.ErrLoginRequired) {
+		t.Errorf("access_denied must not read as login-required")
+	}
+	if !strings.Contains(page, "Login failed") {
+		t.Errorf("browser page = %q, want a failure page", page)
+	}
+}
+
+func TestLoginPKCETimeout(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	var authURL string
+	start := time.Now()
+	_, err := c.LoginPKCE(ctxTimeout(t, 300*time.Millisecond), auth.LoginOptions{
+		Browser: func(u string) error { authURL = u; return nil }, // the user never logs in
+	})
+	if !errors.Is(err, auth.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	var te *httpx.TemporaryError
+	if errors.As(err, &te) {
+		t.Errorf("a login timeout is not a temporary server failure: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+	// The listener is closed.
+	if _, err := http.Get(callbackURL(t, authURL, url.Values{"state": {stateOf(authURL)}, "code": {"x"}})); err == nil {
+		t.Errorf("loopback listener still answers after the login ended")
+	}
+}
+
+func TestLoginPKCEBrowserCannotOpen(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	b := authtest.NewBrowser(t)
+	var prompt bytes.Buffer
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	res, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{
+		Prompt: &prompt,
+		Browser: func(u string) error {
+			// The person copies the printed URL into a browser elsewhere.
+			wg.Add(1)
+			go func() { defer wg.Done(); time.Sleep(50 * time.Millisecond); b.Open(u) }()
+			return errors.New("no display")
+		},
+	})
+	if err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	if res.Token.AccessToken == "" {
+		t.Fatal("no access token")
+	}
+	out := prompt.String()
+	if len(b.Opened()) != 1 || !strings.Contains(out, b.Opened()[0]) || !strings.Contains(out, "Could not open a browser (no display)") {
+		t.Errorf("prompt = %q, want the failure and the URL", out)
+	}
+}
+
+func TestLoginPKCENoBrowser(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	b := authtest.NewBrowser(t)
+	var prompt bytes.Buffer
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{
+		Prompt:    &prompt,
+		NoBrowser: true,
+		Browser:   authtest.NoBrowser(t),
+		Ready: func(u string) {
+			wg.Add(1)
+			go func() { defer wg.Done(); time.Sleep(50 * time.Millisecond); b.Open(u) }()
+		},
+	})
+	if err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	if len(b.Opened()) != 1 || !strings.Contains(prompt.String(), "Open this URL in a browser to log in:\n\n  "+b.Opened()[0]) {
+		t.Errorf("prompt = %q, want the URL", prompt.String())
+	}
+}
+
+func TestLoginPKCELocalhostAndPath(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t, authtest.WithRedirectURIs("http://localhost/oat/cb"))
+	c := newClient(t, op, config.FlowPKCE)
+	c.Profile.RedirectHost = "localhost"
+	c.Profile.RedirectPath = "/oat/cb"
+	b := authtest.NewBrowser(t)
+	if _, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open}); err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	u, _ := url.Parse(b.Opened()[0])
+	ru, _ := url.Parse(u.Query().Get("redirect_uri"))
+	if ru.Hostname() != "localhost" || ru.Path != "/oat/cb" || ru.Port() == "" {
+		t.Errorf("redirect_uri = %s", ru)
+	}
+}
+
+func TestLoginPKCEFixedPort(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	c.Profile.RedirectPort = port
+	b := authtest.NewBrowser(t)
+	if _, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open}); err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	if want := fmt.Sprintf("http://127.0.0.1:%d/callback", port); !strings.Contains(b.Opened()[0], url.QueryEscape(want)) {
+		t.Errorf("authorization URL %s lacks redirect_uri %s", b.Opened()[0], want)
+	}
+}
+
+func TestLoginPKCEIssParameterRequired(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t) // the example OP never sends iss
+	c := newClient(t, op, config.FlowPKCE)
+	c.Endpoints.IssParameterSupported = true
+	b := authtest.NewBrowser(t)
+	b.ExpectFailure = true
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open})
+	if err == nil || !strings.Contains(err.Error(), "RFC 9207") {
+		t.Fatalf("err = %v, want an RFC 9207 iss error", err)
+	}
+	if n := op.Grants("authorization_code"); n != 0 {
+		t.Errorf("code exchanged %d times despite the missing iss", n)
+	}
+}
+
+func TestLoginPKCEIDTokenVerified(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	c.Endpoints.Issuer = op.Issuer + "/elsewhere" // tokens name the real issuer
+	b := authtest.NewBrowser(t)
+	b.ExpectFailure = true
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open})
+	if err == nil || !strings.Contains(err.Error(), "id token") {
+		t.Fatalf("err = %v, want an ID-token verification error", err)
+	}
+	if !strings.Contains(b.LastPage(), "Login failed") {
+		t.Errorf("browser page = %q, want failure page", b.LastPage())
+	}
+}
+
+func TestLoginPKCEIDTokenExpiredByClock(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	c.Now = func() time.Time { return time.Now().Add(3 * time.Hour) } // ID tokens live 1h
+	b := authtest.NewBrowser(t)
+	b.ExpectFailure = true
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open})
+	if err == nil || !strings.Contains(err.Error(), "id token: expired") {
+		t.Fatalf("err = %v, want expired ID token", err)
 	}
 }

@@ -154,8 +154,8 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 				o.mu.Lock()
 				o.grants[gt]++
 				o.mu.Unlock()
-				r = r.WithContext(context.WithValue(r.Context(), grantKey{}, gt))
 			}
+			r = r.WithContext(context.WithValue(r.Context(), formKey{}, v))
 		}
 	}
 	o.mu.Lock()
@@ -182,14 +182,17 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 
 var intervalRE = regexp.MustCompile(`"interval":\s*\d+`)
 
-type grantKey struct{}
+type formKey struct{}
 
-// GrantType returns the grant_type of a token request seen by the OP's
-// middleware ("" for other requests); for use in faults.
-func GrantType(r *http.Request) string {
-	s, _ := r.Context().Value(grantKey{}).(string)
-	return s
+// Form returns the form of a POST the OP received (its body stays readable
+// for the OP); for faults and recorders. Nil for other requests.
+func Form(r *http.Request) url.Values {
+	v, _ := r.Context().Value(formKey{}).(url.Values)
+	return v
 }
+
+// GrantType returns the grant_type of a token request ("" for others).
+func GrantType(r *http.Request) string { return Form(r).Get("grant_type") }
 
 // Grants counts the token requests with that grant_type the OP received
 // (including those a fault answered). Device polls count under
