@@ -1,0 +1,402 @@
+package jwt
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/oatcli/oat/internal/httpx"
+)
+
+// DefaultFetchTimeout bounds one discovery or JWKS fetch.
+const DefaultFetchTimeout = 15 * time.Second
+
+// maxKeyFile bounds what is read of a --key file.
+const maxKeyFile = 1 << 20
+
+type keySet struct {
+	keys      []jose.JSONWebKey
+	secret    []byte
+	symmetric bool   // keys are shared secrets (HMAC)
+	from      string // for messages: path, URL or "$VAR"
+	issuer    string // whose discovery gave the JWKS
+	fromToken bool   // the issuer came from the token's own iss
+}
+
+func loadKeys(ctx context.Context, tok *Token, o VerifyOptions) (*keySet, error) {
+	switch {
+	case o.Secret != nil:
+		name := o.SecretName
+		if name == "" {
+			name = "the secret given"
+		}
+		if len(o.Secret) == 0 {
+			return nil, fmt.Errorf("the HMAC secret from %s is empty", name)
+		}
+		return &keySet{secret: o.Secret, symmetric: true, from: name}, nil
+	case o.KeyFile != "":
+		return readKeyFile(o.KeyFile)
+	case o.JWKSURL != "":
+		if err := CheckURL(o.JWKSURL); err != nil {
+			return nil, err
+		}
+		keys, err := fetchJWKS(ctx, o, o.JWKSURL)
+		if err != nil {
+			return nil, err
+		}
+		return &keySet{keys: keys, from: o.JWKSURL}, nil
+	case o.KeysIssuer != "":
+		return issuerKeys(ctx, o, o.KeysIssuer, false)
+	case o.Issuer != "":
+		return issuerKeys(ctx, o, o.Issuer, false)
+	}
+	iss, ok := tok.StringClaim("iss")
+	if !ok || iss == "" {
+		return nil, &VerifyError{Check: CheckSignature, Msg: "no keys to check it with: the token has no iss; pass --key FILE, --jwks-url URL, --issuer URL or --secret-env VAR", Err: errNoKeySource}
+	}
+	if err := CheckURL(iss); err != nil {
+		return nil, &VerifyError{Check: CheckSignature, Msg: fmt.Sprintf("no keys to check it with: the token's iss %q is not an https (or loopback http) URL; pass --key FILE, --jwks-url URL, --issuer URL or --secret-env VAR", iss), Err: errNoKeySource}
+	}
+	return issuerKeys(ctx, o, iss, true)
+}
+
+func issuerKeys(ctx context.Context, o VerifyOptions, issuer string, fromToken bool) (*keySet, error) {
+	jwksURL, err := discoverJWKS(ctx, o, issuer)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := fetchJWKS(ctx, o, jwksURL)
+	if err != nil {
+		return nil, err
+	}
+	return &keySet{keys: keys, from: jwksURL, issuer: issuer, fromToken: fromToken}, nil
+}
+
+// CheckURL accepts https URLs, and http URLs only on a loopback host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host (127.0.0.1, ::1, localhost)", raw)
+	}
+	return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host", raw)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ---- key files
+
+func readKeyFile(path string) (*keySet, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --key: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading --key %s: %w", path, err)
+	}
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("--key %s: larger than %d bytes", path, maxKeyFile)
+	}
+	data = bytes.TrimSpace(data)
+	var keys []jose.JSONWebKey
+	if len(data) > 0 && data[0] == '{' {
+		keys, err = parseJWKOrSet(data)
+	} else {
+		keys, err = parsePEM(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: %w", path, err)
+	}
+	ks := &keySet{keys: keys, from: path}
+	for _, k := range keys {
+		if _, ok := k.Key.([]byte); ok {
+			ks.symmetric = true
+		}
+	}
+	return ks, nil
+}
+
+func parseJWKOrSet(data []byte) ([]jose.JSONWebKey, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if _, ok := probe["keys"]; ok {
+		return parseJWKS(data, true)
+	}
+	k, err := parseJWK(data, true)
+	if err != nil {
+		return nil, fmt.Errorf("not a usable JWK: %v", err)
+	}
+	return []jose.JSONWebKey{k}, nil
+}
+
+// parseJWKS reads {"keys":[…]}, skipping keys oat cannot use (unknown kty,
+// encryption keys) as long as one usable key remains.
+func parseJWKS(data []byte, allowSymmetric bool) ([]jose.JSONWebKey, error) {
+	var set struct {
+		Keys *[]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("not a JWKS: %v", err)
+	}
+	if set.Keys == nil {
+		return nil, errors.New(`not a JWKS: no "keys" array`)
+	}
+	var keys []jose.JSONWebKey
+	var firstErr error
+	for _, raw := range *set.Keys {
+		k, err := parseJWK(raw, allowSymmetric)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		if firstErr != nil {
+			return nil, fmt.Errorf("no usable signing key among %d key(s) (first problem: %v)", len(*set.Keys), firstErr)
+		}
+		return nil, fmt.Errorf("no usable signing key among %d key(s)", len(*set.Keys))
+	}
+	return keys, nil
+}
+
+func parseJWK(data []byte, allowSymmetric bool) (jose.JSONWebKey, error) {
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(data); err != nil {
+		return k, err
+	}
+	if k.Use == "enc" {
+		return k, errors.New("an encryption key (use \"enc\")")
+	}
+	if _, ok := k.Key.([]byte); ok {
+		if !allowSymmetric {
+			return k, errors.New(`a shared secret (kty "oct") is never taken from a URL`)
+		}
+		return k, nil
+	}
+	if !k.IsPublic() {
+		k = k.Public()
+	}
+	if !k.Valid() {
+		return k, errors.New("not a valid key")
+	}
+	return k, nil
+}
+
+func parsePEM(data []byte) ([]jose.JSONWebKey, error) {
+	var keys []jose.JSONWebKey
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		pub, err := pemPublicKey(block)
+		if err != nil {
+			return nil, err
+		}
+		if pub == nil {
+			continue // some other block, e.g. parameters
+		}
+		keys = append(keys, jose.JSONWebKey{Key: pub})
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no PEM public key, certificate or JWK/JWKS found")
+	}
+	return keys, nil
+}
+
+func pemPublicKey(b *pem.Block) (any, error) {
+	switch b.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("PUBLIC KEY: %v", err)
+		}
+		return k, nil
+	case "RSA PUBLIC KEY":
+		k, err := x509.ParsePKCS1PublicKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("RSA PUBLIC KEY: %v", err)
+		}
+		return k, nil
+	case "CERTIFICATE":
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("CERTIFICATE: %v", err)
+		}
+		return c.PublicKey, nil
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("PRIVATE KEY: %v", err)
+		}
+		if s, ok := k.(crypto.Signer); ok {
+			return s.Public(), nil
+		}
+		return nil, errors.New("PRIVATE KEY: not a signing key")
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("RSA PRIVATE KEY: %v", err)
+		}
+		return k.Public(), nil
+	case "EC PRIVATE KEY":
+		k, err := x509.ParseECPrivateKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("EC PRIVATE KEY: %v", err)
+		}
+		return k.Public(), nil
+	}
+	return nil, nil
+}
+
+// ---- fetching
+
+type statusError struct {
+	op   string
+	code int
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s: server answered %d %s", e.op, e.code, http.StatusText(e.code))
+}
+
+func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error) {
+	op := "fetching " + what + " from " + u
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultFetchTimeout
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(fctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	client := o.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil { // the caller gave up (Ctrl-C), not the server
+			return nil, fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return nil, &httpx.TemporaryError{Op: op, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		if httpx.TemporaryStatus(resp.StatusCode) {
+			return nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+		}
+		return nil, &statusError{op: op, code: resp.StatusCode}
+	}
+	body, err := httpx.ReadBody(resp.Body)
+	if err != nil {
+		if fctx.Err() != nil && ctx.Err() == nil {
+			return nil, &httpx.TemporaryError{Op: op, Err: fmt.Errorf("timed out after %s", timeout)}
+		}
+		return nil, fmt.Errorf("%s: %v", op, err)
+	}
+	return body, nil
+}
+
+// unwrapURLError drops *url.Error's "Get \"…\":" prefix, since op names the URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return errors.New("timed out")
+		}
+		return ue.Err
+	}
+	return err
+}
+
+func fetchJWKS(ctx context.Context, o VerifyOptions, u string) ([]jose.JSONWebKey, error) {
+	body, err := fetch(ctx, o, "JWKS", u)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := parseJWKS(body, false)
+	if err != nil {
+		return nil, fmt.Errorf("JWKS from %s: %v", u, err)
+	}
+	return keys, nil
+}
+
+// discoverJWKS reads the issuer's OpenID configuration (RFC 8414 metadata
+// when that is 404) and returns its jwks_uri.
+func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, error) {
+	if err := CheckURL(issuer); err != nil {
+		return "", fmt.Errorf("issuer: %v", err)
+	}
+	docURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	body, err := fetch(ctx, o, "discovery document", docURL)
+	var se *statusError
+	if errors.As(err, &se) && se.code == http.StatusNotFound {
+		u, _ := url.Parse(issuer) // parsed by CheckURL
+		u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+		u.RawPath = ""
+		if alt, altErr := fetch(ctx, o, "discovery document", u.String()); altErr == nil {
+			body, err, docURL = alt, nil, u.String()
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", fmt.Errorf("discovery document from %s is not valid JSON: %v", docURL, err)
+	}
+	if doc.Issuer != issuer {
+		return "", &VerifyError{Check: CheckIssuer, Msg: fmt.Sprintf("the discovery document at %s names issuer %q, not %q", docURL, doc.Issuer, issuer)}
+	}
+	if doc.JWKSURI == "" {
+		return "", fmt.Errorf("discovery document from %s has no jwks_uri", docURL)
+	}
+	if err := CheckURL(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("jwks_uri in %s: %v", docURL, err)
+	}
+	return doc.JWKSURI, nil
+}
