@@ -1,0 +1,306 @@
+// Package tokencache keeps each profile's access and ID tokens, with their
+// expiry, in a small JSON file: $XDG_CACHE_HOME/oat/<key>.json (else
+// ~/.cache/oat/), mode 0600 in a 0700 folder, written atomically. It never
+// holds a refresh token. Lock serialises renewals of one key across processes.
+//
+// Load is on the hot path of `oat token`: one small file read and a JSON
+// decode, nothing else.
+package tokencache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// ErrNotFound means no entry is cached under the key.
+var ErrNotFound = errors.New("no cached token")
+
+// ErrCorrupt is wrapped by Load when the file exists but cannot be read as
+// an entry. Callers treat it as a miss; the next Save replaces the file.
+var ErrCorrupt = errors.New("token cache file is corrupt")
+
+// Entry is what is cached for one key. It never holds a refresh token.
+type Entry struct {
+	AccessToken string    `json:"access_token,omitempty"`
+	TokenType   string    `json:"token_type,omitempty"`
+	IDToken     string    `json:"id_token,omitempty"`
+	Scope       string    `json:"scope,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"` // zero: no known expiry
+	Subject     string    `json:"subject,omitempty"`
+	// Fingerprint names the settings that shaped the token; a caller whose
+	// settings differ treats the entry as a miss.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Storage is where the refresh token lives: "keychain", "file" or "" (none).
+	Storage string `json:"storage,omitempty"`
+	// NeedsLogin records that the server answered invalid_grant.
+	NeedsLogin bool      `json:"needs_login,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+// Cache is a folder of entries.
+type Cache struct{ dir string }
+
+// Dir returns the cache folder: $XDG_CACHE_HOME/oat, else ~/.cache/oat (on
+// every OS). A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+func Dir(env func(string) string) (string, error) {
+	if x := env("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "oat"), nil
+	}
+	home := env("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil || home == "" {
+			return "", errors.New("cannot find the token cache folder: set XDG_CACHE_HOME or HOME")
+		}
+	}
+	return filepath.Join(home, ".cache", "oat"), nil
+}
+
+// New returns the cache in dir (see Dir). Nothing is touched until used.
+func New(dir string) *Cache { return &Cache{dir: dir} }
+
+// Dir returns the cache's folder.
+func (c *Cache) Dir() string { return c.dir }
+
+const (
+	entrySuffix = ".json"
+	lockSuffix  = ".lock"
+)
+
+func (c *Cache) path(key, suffix string) (string, error) {
+	name, err := fileName(key)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(c.dir, name+suffix), nil
+}
+
+// Load returns the entry for key: ErrNotFound when there is none, an error
+// wrapping ErrCorrupt when the file is not a valid entry.
+func (c *Cache) Load(key string) (*Entry, error) {
+	p, err := c.path(key, entrySuffix)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the token cache: %w", err)
+	}
+	e := new(Entry)
+	if err := json.Unmarshal(b, e); err != nil {
+		// json's message can quote the file, which holds tokens: leave it out.
+		return nil, fmt.Errorf("%w: %s is not a valid entry (it will be replaced)", ErrCorrupt, p)
+	}
+	return e, nil
+}
+
+// Save writes e under key: a 0600 temp file in the 0700 folder, synced and
+// renamed over the old file, so a reader sees the old or the new entry,
+// never part of one. A zero UpdatedAt is set to now in the file.
+func (c *Cache) Save(key string, e *Entry) error {
+	p, err := c.path(key, entrySuffix)
+	if err != nil {
+		return err
+	}
+	v := *e
+	if v.UpdatedAt.IsZero() {
+		v.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	b, err := json.Marshal(&v)
+	if err != nil {
+		return fmt.Errorf("encoding the token cache: %w", err)
+	}
+	if err := c.mkdir(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(p, b); err != nil {
+		return fmt.Errorf("writing the token cache: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the entry for key; an absent entry is not an error. The
+// lock file stays: removing it could let two processes lock different files.
+func (c *Cache) Delete(key string) error {
+	p, err := c.path(key, entrySuffix)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting the token cache: %w", err)
+	}
+	return nil
+}
+
+// Keys lists the keys that have an entry, in file-name order. A missing
+// folder is an empty list.
+func (c *Cache) Keys() ([]string, error) {
+	ents, err := os.ReadDir(c.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the token cache: %w", err)
+	}
+	var keys []string
+	for _, d := range ents {
+		name, ok := strings.CutSuffix(d.Name(), entrySuffix)
+		if !ok || d.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if key, ok := keyName(name); ok {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+// Check makes sure entries can be written: the folder exists (or can be
+// made) and takes files.
+func (c *Cache) Check() error {
+	if err := c.mkdir(); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(c.dir, ".check*")
+	if err != nil {
+		return fmt.Errorf("the token cache folder is not writable: %w", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// lockPoll is how often Lock tries again while another process holds it.
+const lockPoll = 25 * time.Millisecond
+
+// Lock takes the exclusive lock for key (an flock on <key>.lock, separate
+// from the entry so atomic renames do not disturb it), polling until it is
+// free or ctx ends. The OS releases it when the holder exits or is killed.
+// Call unlock once done.
+func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	p, err := c.path(key, lockSuffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.mkdir(); err != nil {
+		return nil, err
+	}
+	fl := flock.New(p, flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockPoll)
+	if err != nil {
+		fl.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, ctx.Err())
+		}
+		return nil, fmt.Errorf("locking the token cache: %w", err)
+	}
+	if !ok {
+		fl.Close()
+		return nil, fmt.Errorf("locking the token cache: lock on %s not taken", p)
+	}
+	return func() { fl.Close() }, nil
+}
+
+func (c *Cache) mkdir() error {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the token cache folder: %w", err)
+	}
+	if err := os.Chmod(c.dir, 0o700); err != nil {
+		return fmt.Errorf("restricting the token cache folder to its owner: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a 0600 temp file next to path, syncs it and
+// renames it over path.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// fileName turns a key into a safe file name: letters, digits, '-', '_' and
+// '.' stay, anything else (and a leading '.') becomes %XX. The mapping is one
+// to one and no result can name a path outside the folder.
+func fileName(key string) (string, error) {
+	if key == "" {
+		return "", errors.New("empty token cache key")
+	}
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || (c == '.' && i > 0) {
+			b.WriteByte(c)
+			continue
+		}
+		const hex = "0123456789ABCDEF"
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String(), nil
+}
+
+// keyName reverses fileName; ok is false for names fileName never makes.
+func keyName(name string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] != '%' {
+			b.WriteByte(name[i])
+			continue
+		}
+		if i+2 >= len(name) {
+			return "", false
+		}
+		hi, lo := unhex(name[i+1]), unhex(name[i+2])
+		if hi < 0 || lo < 0 {
+			return "", false
+		}
+		b.WriteByte(byte(hi<<4 | lo))
+		i += 2
+	}
+	return b.String(), b.Len() > 0
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}

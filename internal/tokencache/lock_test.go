@@ -1,0 +1,201 @@
+package tokencache
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHelperProcess is a second process for the lock tests, started from
+// this test binary. OAT_TOKENCACHE_HELPER picks what it does:
+//
+//	hold: take the lock, print "held", then sleep until killed;
+//	try:  wait up to OAT_TOKENCACHE_WAIT for the lock, print "acquired" or
+//	      "timeout", release it and exit.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv("OAT_TOKENCACHE_HELPER")
+	if mode == "" {
+		t.Skip("helper for the lock tests; runs only as their child process")
+	}
+	c := New(os.Getenv("OAT_TOKENCACHE_DIR"))
+	wait, _ := time.ParseDuration(os.Getenv("OAT_TOKENCACHE_WAIT"))
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	unlock, err := c.Lock(ctx, "work")
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Println("timeout")
+		return
+	case err != nil:
+		fmt.Println("error:", err)
+		return
+	}
+	if mode == "hold" {
+		fmt.Println("held")
+		time.Sleep(time.Hour)
+	}
+	fmt.Println("acquired")
+	unlock()
+}
+
+// helper is a running helper process and its output lines.
+type helper struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+func startHelper(t *testing.T, dir, mode string, wait time.Duration) *helper {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(),
+		"OAT_TOKENCACHE_HELPER="+mode,
+		"OAT_TOKENCACHE_DIR="+dir,
+		"OAT_TOKENCACHE_WAIT="+wait.String(),
+	)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &helper{cmd: cmd, lines: make(chan string, 10)}
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			h.lines <- s.Text()
+		}
+		io.Copy(io.Discard, out)
+		close(h.lines)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return h
+}
+
+// next returns the helper's next line, or "" if none comes within d.
+func (h *helper) next(t *testing.T, d time.Duration) string {
+	t.Helper()
+	select {
+	case l := <-h.lines:
+		return l
+	case <-time.After(d):
+		return ""
+	}
+}
+
+func TestLockExcludesAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	c := New(dir)
+	unlock, err := c.Lock(t.Context(), "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// While we hold it, another process cannot take it.
+	h := startHelper(t, dir, "try", 300*time.Millisecond)
+	if got := h.next(t, 10*time.Second); got != "timeout" {
+		t.Fatalf("second process while the lock is held: %q, want timeout", got)
+	}
+
+	// A process that waits gets it as soon as we let go.
+	h = startHelper(t, dir, "try", 10*time.Second)
+	if got := h.next(t, 500*time.Millisecond); got != "" {
+		t.Fatalf("waiting process said %q while the lock was still held", got)
+	}
+	unlock()
+	if got := h.next(t, 10*time.Second); got != "acquired" {
+		t.Fatalf("waiting process after unlock: %q, want acquired", got)
+	}
+}
+
+func TestLockHeldByAKilledProcessIsFree(t *testing.T) {
+	dir := t.TempDir()
+	c := New(dir)
+	h := startHelper(t, dir, "hold", 10*time.Second)
+	if got := h.next(t, 10*time.Second); got != "held" {
+		t.Fatalf("helper: %q, want held", got)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.Lock(ctx, "work"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock while another process holds it: err = %v, want a timeout", err)
+	}
+
+	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Wait()
+
+	ctx, cancel = context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	unlock, err := c.Lock(ctx, "work")
+	if err != nil {
+		t.Fatalf("Lock after the holder was killed: %v", err)
+	}
+	unlock()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %s to take a lock whose holder is dead", d)
+	}
+}
+
+func TestLockWaitEndsWithContext(t *testing.T) {
+	c := New(t.TempDir())
+	unlock, err := c.Lock(t.Context(), "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Lock(ctx, "work")
+	d := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if !strings.Contains(err.Error(), `waiting for another oat process renewing "work"`) {
+		t.Errorf("message %q should say what it waited for", err)
+	}
+	if d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("gave up after %s, want about 100ms", d)
+	}
+
+	// Other keys are not blocked.
+	ctx2, cancel2 := context.WithTimeout(t.Context(), time.Second)
+	defer cancel2()
+	u2, err := c.Lock(ctx2, "other")
+	if err != nil {
+		t.Fatalf("a different key is blocked: %v", err)
+	}
+	u2()
+}
+
+func TestLockCanBeTakenAgainAfterUnlock(t *testing.T) {
+	c := New(t.TempDir())
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		unlock, err := c.Lock(ctx, "work")
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		unlock()
+	}
+}
