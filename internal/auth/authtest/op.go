@@ -63,8 +63,9 @@ type OP struct {
 	ClientSecret         string
 	Storage              *storage.Storage
 
-	srv  *httptest.Server
-	opts options
+	srv       *httptest.Server
+	opts      options
+	redirects []string
 
 	mu     sync.Mutex
 	grants map[string]int
@@ -110,9 +111,11 @@ var quietOnce sync.Once
 func NewOP(t testing.TB, opts ...Option) *OP {
 	t.Helper()
 	quietOnce.Do(func() {
-		// The example OP logs each request at Info through slog's default
-		// logger; keep test output readable (warnings and errors still show).
-		slog.SetLogLoggerLevel(slog.LevelWarn)
+		// The example OP logs each request (Info) and each OAuth error it
+		// answers (Warn) through slog's default logger; keep test output
+		// readable. Errors still show. (A non-nil logger for SetupServer
+		// would replace slog's default for the whole process.)
+		slog.SetLogLoggerLevel(slog.LevelError)
 	})
 	o := &OP{grants: map[string]int{}}
 	for _, f := range opts {
@@ -131,13 +134,13 @@ func NewOP(t testing.TB, opts ...Option) *OP {
 	t.Cleanup(o.srv.Close)
 	o.Issuer = o.srv.URL
 
-	redirects := append([]string{"http://127.0.0.1/callback", "http://localhost/callback"}, o.opts.redirectURIs...)
+	o.redirects = append([]string{"http://127.0.0.1/callback", "http://localhost/callback"}, o.opts.redirectURIs...)
 	// Our own client map (not storage.RegisterClients, which writes a
 	// package-level map and races between parallel tests).
 	clients := map[string]*storage.Client{
-		o.PublicClientID:       storage.NativeClient(o.PublicClientID, redirects...),
-		o.DeviceClientID:       storage.NativeClient(o.DeviceClientID, redirects...),
-		o.ConfidentialClientID: storage.WebClient(o.ConfidentialClientID, o.ClientSecret, redirects...),
+		o.PublicClientID:       storage.NativeClient(o.PublicClientID, o.redirects...),
+		o.DeviceClientID:       storage.NativeClient(o.DeviceClientID, o.redirects...),
+		o.ConfidentialClientID: storage.WebClient(o.ConfidentialClientID, o.ClientSecret, o.redirects...),
 	}
 	o.Storage = storage.NewStorageWithClients(storage.NewUserStore(o.Issuer), clients)
 	handler = exampleop.SetupServer(o.Issuer, &opStorage{Storage: o.Storage, op: o}, nil, false)
@@ -276,9 +279,26 @@ func (s *opStorage) wrap(c op.Client) op.Client {
 		w.grants = []oidc.GrantType{oidc.GrantTypeDeviceCode, oidc.GrantTypeRefreshToken}
 	case s.op.ConfidentialClientID:
 		w.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+		// A web client's redirect URIs match exactly, port included; let
+		// loopback redirects on any port through, as for native clients.
+		var globs []string
+		for _, u := range s.op.redirects {
+			if p, err := url.Parse(u); err == nil {
+				globs = append(globs, p.Scheme+"://"+p.Hostname()+":*"+p.Path)
+			}
+		}
+		return globClient{client: w, globs: globs}
 	}
 	return w
 }
+
+type globClient struct {
+	client
+	globs []string
+}
+
+func (c globClient) RedirectURIGlobs() []string           { return c.globs }
+func (c globClient) PostLogoutRedirectURIGlobs() []string { return nil }
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.Storage.GetClientByClientID(ctx, id)
