@@ -160,12 +160,16 @@ func mapError(ctx context.Context, op, endpoint string, err error) error {
 			se := &ServerError{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription, StatusCode: status}
 			if httpx.TemporaryStatus(status) {
 				return &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry,
-					Err: fmt.Errorf("%s %s", se.Code, se.Description)}
+					Err: errors.New(oauthText(se.Code, se.Description, retry))}
 			}
 			return se
 		}
 		if httpx.TemporaryStatus(status) {
-			return &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry}
+			te := &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry}
+			if retry > 0 {
+				te.Err = errors.New(oauthText("", "", retry))
+			}
+			return te
 		}
 		return fmt.Errorf("%s: %s answered %d without an OAuth error", op, endpoint, status)
 	}
@@ -178,6 +182,25 @@ func mapError(ctx context.Context, op, endpoint string, err error) error {
 	// x/oauth2's own messages ("server response missing access_token") hold
 	// no secrets; strip its prefix.
 	return fmt.Errorf("%s: %s: %s", op, endpoint, strings.TrimPrefix(err.Error(), "oauth2: "))
+}
+
+// oauthText is "code: description (retry after 30s)", parts left out when empty.
+func oauthText(code, desc string, retry time.Duration) string {
+	var parts []string
+	if code != "" {
+		parts = append(parts, code)
+	}
+	if desc != "" {
+		parts = append(parts, desc)
+	}
+	s := strings.Join(parts, ": ")
+	if retry > 0 {
+		if s != "" {
+			s += " "
+		}
+		s += fmt.Sprintf("(retry after %s)", retry)
+	}
+	return s
 }
 
 // transportReason says "timed out" for timeouts and keeps other network

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,8 +73,8 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	_ = json.Unmarshal(body, &oe)
 	if httpx.TemporaryStatus(resp.StatusCode) {
 		te := &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
-		if oe.Error != "" {
-			te.Err = fmt.Errorf("%s %s", oe.Error, oe.Description)
+		if oe.Error != "" || te.RetryAfter > 0 {
+			te.Err = errors.New(oauthText(oe.Error, oe.Description, te.RetryAfter))
 		}
 		return te
 	}
