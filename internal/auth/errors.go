@@ -99,6 +99,9 @@ func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
+	if isRevocation(r) && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil // RFC 7009: a 2xx is success, whatever the body
+	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case ct == "application/x-www-form-urlencoded" || ct == "text/plain":
@@ -107,9 +110,6 @@ func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	case ct == "text/html" || looksHTML(body):
 		return fail("returned HTML, not JSON")
 	case len(bytes.TrimSpace(body)) == 0:
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 && r.URL != nil && isRevocation(r) {
-			return resp, nil // RFC 7009: a 200 with an empty body is success
-		}
 		return fail("returned an empty body, not JSON")
 	case !json.Valid(body):
 		return fail("returned a body that is not valid JSON (truncated?)")
