@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/jwt"
+	"github.com/oatcli/oat/internal/keychain"
 )
 
 // Exit codes of the contract (docs/cli.md).
@@ -32,11 +35,6 @@ func usageErrorf(format string, a ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, a...)}
 }
 
-// errorKinds lets lower packages' error kinds join the mapping without this
-// file importing every package: each command file that brings a package in
-// registers its kinds in an init-free table below.
-var exitKinds []func(error) (int, bool)
-
 // ExitCode maps an error to the contract's exit code.
 func ExitCode(err error, interrupted bool) int {
 	if err == nil {
@@ -45,19 +43,26 @@ func ExitCode(err error, interrupted bool) int {
 	if interrupted && errors.Is(err, context.Canceled) {
 		return ExitInterrupted
 	}
-	var ue *UsageError
-	var ce *config.Error
-	var te *httpx.TemporaryError
+	var (
+		ue *UsageError
+		ce *config.Error
+		me *jwt.MalformedError
+		te *httpx.TemporaryError
+		ve *jwt.VerifyError
+	)
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &me):
 		return ExitUsage
+	case errors.Is(err, keychain.ErrUnavailable):
+		// Before login-required: a refresh that could not even read the
+		// keychain is a storage problem, not a rejected session.
+		return ExitStorage
+	case errors.Is(err, auth.ErrLoginRequired):
+		return ExitLoginRequired
 	case errors.As(err, &te):
 		return ExitTemporary
-	}
-	for _, k := range exitKinds {
-		if code, ok := k(err); ok {
-			return code
-		}
+	case errors.As(err, &ve):
+		return ExitVerify
 	}
 	return ExitFailure
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/oatcli/oat/internal/build"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/output"
 )
 
@@ -25,6 +26,8 @@ type Factory struct {
 	// HTTPTransport, when set, is the base transport of every HTTP client
 	// (tests use it to count or break requests).
 	HTTPTransport http.RoundTripper
+	// StoreFor, when set, replaces the refresh-token stores (tests).
+	StoreFor func(kind string) (keychain.Store, error)
 
 	// Set from the global flags.
 	ProfileFlag string

@@ -29,6 +29,7 @@ file when it writes it, but not its comments.`,
 		newCmdProfileList(f, nil),
 		newCmdProfileShow(f, nil),
 		newCmdProfileSet(f, nil),
+		newCmdProfileRemove(f, nil),
 		newCmdProfileUse(f, nil),
 	)
 	return cmd

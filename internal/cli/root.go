@@ -94,8 +94,13 @@ storage unavailable.`,
 	_ = root.RegisterFlagCompletionFunc("profile", f.completeProfiles)
 
 	root.AddCommand(
-		newCmdVersion(f),
+		newCmdLogin(f, nil),
+		newCmdToken(f, nil),
+		newCmdRefresh(f, nil),
+		newCmdRevoke(f, nil),
+		newCmdStatus(f, nil),
 		newCmdProfile(f),
+		newCmdVersion(f),
 	)
 	root.InitDefaultCompletionCmd()
 	return root

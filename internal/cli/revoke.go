@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/session"
+)
+
+// RevokeOptions drive `oat revoke` (alias logout).
+type RevokeOptions struct {
+	F         *Factory
+	Settings  config.Overrides
+	Force     bool
+	LocalOnly bool
+}
+
+func newCmdRevoke(f *Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
+	opts := &RevokeOptions{F: f}
+	cmd := &cobra.Command{
+		Use:     "revoke",
+		Aliases: []string{"logout"},
+		Short:   "Revoke the tokens at the server (RFC 7009) and delete them locally",
+		Long: `Revoke the refresh token (and the access token) at the server's revocation
+endpoint, then delete them from the keychain and the cache.
+
+If the server cannot revoke the refresh token, the local tokens are kept so you
+can try again, unless --force. --local-only deletes them without asking the
+server. A server that answers unsupported_token_type for the access token (as
+many do for JWT access tokens) has not failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runRevoke(cmd.Context(), opts)
+		},
+	}
+	addServerFlags(cmd, &opts.Settings)
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "delete the local tokens even if the server could not revoke them")
+	cmd.Flags().BoolVar(&opts.LocalOnly, "local-only", false, "delete the local tokens without contacting the server")
+	return cmd
+}
+
+func runRevoke(ctx context.Context, o *RevokeOptions) error {
+	m, err := o.F.Session(o.Settings)
+	if err != nil {
+		return err
+	}
+	w := o.F.IO.ErrOut
+	r, err := m.Revoke(ctx, session.RevokeOptions{Force: o.Force, LocalOnly: o.LocalOnly})
+	if r != nil {
+		switch {
+		case o.LocalOnly:
+		case !r.HadRefresh && !r.HadAccess:
+			fmt.Fprintf(w, "Profile %q holds no tokens: nothing to revoke.\n", m.Profile.Name)
+		case r.NoEndpoint:
+			fmt.Fprintln(w, "The server has no revocation endpoint: the tokens stay valid there until they expire.")
+		default:
+			if r.RefreshRevoked {
+				fmt.Fprintln(w, "Revoked the refresh token at the server.")
+			}
+			if r.AccessRevoked {
+				fmt.Fprintln(w, "Revoked the access token at the server.")
+			}
+			if r.UnsupportedAccess {
+				fmt.Fprintln(w, "The server does not revoke access tokens (unsupported_token_type): it stays valid until it expires.")
+			}
+			if r.AccessErr != nil && r.HadRefresh {
+				fmt.Fprintf(w, "Could not revoke the access token (%v): it stays valid until it expires.\n", r.AccessErr)
+			}
+			if r.RefreshErr != nil && o.Force {
+				fmt.Fprintf(w, "Could not revoke at the server (%v); deleting locally because of --force.\n", r.RefreshErr)
+			}
+		}
+		if r.DeletedLocally && r.StoreUnavailable == nil {
+			fmt.Fprintf(w, "Deleted the local tokens of profile %q.\n", m.Profile.Name)
+		}
+		if r.StoreUnavailable != nil {
+			fmt.Fprintf(w, "Deleted the cached tokens of profile %q, but the refresh token could not be reached to delete it.\n", m.Profile.Name)
+		}
+	}
+	return err
+}

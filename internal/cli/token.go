@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/output"
+	"github.com/oatcli/oat/internal/tokencache"
+)
+
+// TokenOptions drive `oat token` and `oat refresh`.
+type TokenOptions struct {
+	F        *Factory
+	Settings config.Overrides
+	MinTTL   time.Duration
+	Output   string
+	IDToken  bool
+	Quiet    bool // refresh -q
+	Force    bool // refresh: renew whatever the cache holds
+}
+
+func newCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+	opts := &TokenOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token, renewing it first when it is about to expire",
+		Long: `Print a valid access token and a newline, nothing else.
+
+When the cached token expires within --min-ttl, oat renews it first: a
+refresh-token grant, or a new client-credentials grant for machine profiles.
+A cached token is printed without touching the network or the keychain.
+oat token never opens a browser: when a login is needed it exits with code 3.`,
+		Example: `  curl -H "Authorization: Bearer $(oat token)" https://api.example.com/
+  curl -H "$(oat token -o header)" https://api.example.com/
+  OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
+				return err
+			}
+			if err := checkTokenOutput(opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runToken(cmd.Context(), opts)
+		},
+	}
+	addServerFlags(cmd, &opts.Settings)
+	addTokenOutputFlags(cmd, opts)
+	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "renew when the access token expires within this duration")
+	return cmd
+}
+
+func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "raw", "output format: raw|json|header")
+	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead of the access token")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"raw", "json", "header"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func checkTokenOutput(opts *TokenOptions) error {
+	if err := output.CheckFormat(opts.Output, "raw", "json", "header"); err != nil {
+		return &UsageError{Err: err}
+	}
+	if opts.MinTTL < 0 {
+		return usageErrorf("--min-ttl must not be negative")
+	}
+	return nil
+}
+
+func runToken(ctx context.Context, o *TokenOptions) error {
+	m, err := o.F.Session(o.Settings)
+	if err != nil {
+		return err
+	}
+	var e *tokencache.Entry
+	if o.Force {
+		e, err = m.Refresh(ctx)
+	} else {
+		e, err = m.Token(ctx, o.MinTTL)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Quiet {
+		return nil
+	}
+	return writeToken(o, e)
+}
+
+// tokenJSON is the stable -o json shape of token and refresh.
+type tokenJSON struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresAt   string `json:"expires_at,omitempty"`
+	ExpiresIn   *int64 `json:"expires_in,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+	IDToken     string `json:"id_token,omitempty"`
+}
+
+func writeToken(o *TokenOptions, e *tokencache.Entry) error {
+	w := o.F.IO.Out
+	tok := e.AccessToken
+	if o.IDToken {
+		if e.IDToken == "" {
+			return fmt.Errorf("profile has no ID token: the server sent none (log in with the openid scope to get one)")
+		}
+		tok = e.IDToken
+	}
+	switch o.Output {
+	case "json":
+		j := tokenJSON{AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, IDToken: e.IDToken}
+		if !e.Expiry.IsZero() {
+			j.ExpiresAt = e.Expiry.UTC().Format(time.RFC3339)
+			in := int64(e.Expiry.Sub(o.F.Now()).Seconds())
+			j.ExpiresIn = &in
+		}
+		return output.WriteJSON(w, j)
+	case "header":
+		_, err := fmt.Fprintf(w, "Authorization: Bearer %s\n", tok)
+		return err
+	default:
+		_, err := fmt.Fprintln(w, tok)
+		return err
+	}
+}
+
+func newCmdRefresh(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+	opts := &TokenOptions{F: f, Force: true}
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Renew the access token now and print it",
+		Long: `Force a refresh-token grant now (a new client-credentials grant for machine
+profiles), store the rotated refresh token, and print the new access token.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
+				return err
+			}
+			if err := checkTokenOutput(opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runToken(cmd.Context(), opts)
+		},
+	}
+	addServerFlags(cmd, &opts.Settings)
+	addTokenOutputFlags(cmd, opts)
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing")
+	return cmd
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pkg/browser"
+
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/tokencache"
+)
+
+// Store returns the refresh-token store of the given kind ("keychain" or
+// "file"). Tests replace it through StoreFor.
+func (f *Factory) Store(kind string) (keychain.Store, error) {
+	if f.StoreFor != nil {
+		return f.StoreFor(kind)
+	}
+	if kind == config.StorageFile {
+		dir, err := keychain.StateDir(f.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return keychain.NewFile(dir), nil
+	}
+	return keychain.NewOS(keychain.OSOptions{}), nil
+}
+
+// Cache returns the access/ID-token cache.
+func (f *Factory) Cache() (*tokencache.Cache, error) {
+	dir, err := tokencache.Dir(f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return tokencache.New(dir), nil
+}
+
+// clientSecret finds the profile's secret: the variable named by
+// client_secret_env, else $OAT_CLIENT_SECRET.
+func (f *Factory) clientSecret(p config.Profile) (string, error) {
+	if p.ClientSecretEnv != "" {
+		v := f.Getenv(p.ClientSecretEnv)
+		if v == "" {
+			return "", &config.Error{Msg: fmt.Sprintf("client_secret_env names %s, but that environment variable is empty: export the client secret in it", p.ClientSecretEnv)}
+		}
+		return v, nil
+	}
+	return f.Getenv("OAT_CLIENT_SECRET"), nil
+}
+
+// Session builds the session manager for the profile the flags select.
+func (f *Factory) Session(o config.Overrides) (*session.Manager, error) {
+	r, err := f.Resolve(o)
+	if err != nil {
+		return nil, err
+	}
+	return f.sessionFor(r)
+}
+
+func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
+	cache, err := f.Cache()
+	if err != nil {
+		return nil, err
+	}
+	secret, err := f.clientSecret(r.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if r.Profile.Flow == config.FlowClientCredentials && secret == "" {
+		return nil, &config.Error{Msg: fmt.Sprintf("profile %q uses client credentials but has no secret: set client_secret_env (or --client-secret-env) to the name of a variable holding it, or export OAT_CLIENT_SECRET", r.Name)}
+	}
+	var hc *http.Client
+	return &session.Manager{
+		Profile: r,
+		Cache:   cache,
+		Store:   func() (keychain.Store, error) { return f.Store(r.Profile.Storage) },
+		HTTP: func() (*http.Client, error) {
+			if hc == nil {
+				c, err := f.HTTPClient(r.Profile.CAFile)
+				if err != nil {
+					return nil, err
+				}
+				hc = c
+			}
+			return hc, nil
+		},
+		Secret: secret,
+		Now:    f.Now,
+	}, nil
+}
+
+// openBrowser opens url with $OAT_BROWSER, else $BROWSER (a program run with
+// the URL as its one argument), else the system opener. The opener's output
+// goes to stderr so stdout stays clean.
+func (f *Factory) openBrowser(url string) error {
+	if f.Browser != nil {
+		return f.Browser(url)
+	}
+	prog := f.Getenv("OAT_BROWSER")
+	if prog == "" {
+		prog = f.Getenv("BROWSER")
+	}
+	if prog != "" {
+		cmd := exec.Command(prog, url)
+		cmd.Stdout = f.IO.ErrOut
+		cmd.Stderr = f.IO.ErrOut
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		go func() { _ = cmd.Wait() }()
+		return nil
+	}
+	if !f.canOpenBrowser() {
+		return fmt.Errorf("no browser can be opened here")
+	}
+	browser.Stdout = f.IO.ErrOut
+	browser.Stderr = f.IO.ErrOut
+	return browser.OpenURL(url)
+}
+
+// canOpenBrowser guesses whether a browser can open: not in an SSH session,
+// and on Linux and BSDs only with a display.
+func (f *Factory) canOpenBrowser() bool {
+	if f.Browser != nil || f.Getenv("OAT_BROWSER") != "" || f.Getenv("BROWSER") != "" {
+		return true
+	}
+	if f.Getenv("SSH_CONNECTION") != "" || f.Getenv("SSH_TTY") != "" {
+		return false
+	}
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		return true
+	}
+	return f.Getenv("DISPLAY") != "" || f.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// formatExpiry says when an access token expires, for humans.
+func formatExpiry(exp, now time.Time) string {
+	if exp.IsZero() {
+		return "no expiry given"
+	}
+	d := exp.Sub(now).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("expired %s ago (%s)", shortDuration(-d), exp.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("expires in %s (%s)", shortDuration(d), exp.UTC().Format(time.RFC3339))
+}
+
+func shortDuration(d time.Duration) string {
+	if d >= time.Hour {
+		d = d.Round(time.Minute)
+	}
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		s = "0s"
+	}
+	return s
+}

@@ -1,0 +1,119 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/config"
+)
+
+// client builds the auth.Client, resolving endpoints. Discovered endpoints are
+// kept in the cache folder for DiscoveryTTL so that a renewal costs one round
+// trip; fresh forces a new discovery (login does, to notice server changes).
+func (m *Manager) client(ctx context.Context, fresh bool) (*auth.Client, error) {
+	hc, err := m.HTTP()
+	if err != nil {
+		return nil, err
+	}
+	ep, err := m.endpoints(ctx, hc, fresh)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: m.Secret, Endpoints: ep, Now: m.Now}, nil
+}
+
+type discoveryEntry struct {
+	Endpoints *auth.Endpoints `json:"endpoints"`
+	Fetched   time.Time       `json:"fetched"`
+}
+
+func (m *Manager) endpoints(ctx context.Context, hc *http.Client, fresh bool) (*auth.Endpoints, error) {
+	p := m.Profile.Profile
+	path := m.discoveryPath(p)
+	ttl := m.DiscoveryTTL
+	if ttl == 0 {
+		ttl = time.Hour
+	}
+	if !fresh && path != "" {
+		if b, err := os.ReadFile(path); err == nil {
+			var d discoveryEntry
+			if json.Unmarshal(b, &d) == nil && d.Endpoints != nil && m.now().Sub(d.Fetched) < ttl && d.Fetched.Before(m.now().Add(time.Minute)) {
+				return d.Endpoints, nil
+			}
+		}
+	}
+	ep, err := auth.ResolveEndpoints(ctx, hc, p)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if b, err := json.Marshal(discoveryEntry{Endpoints: ep, Fetched: m.now()}); err == nil {
+			_ = config.WriteFileAtomic(path, b) // a cache: failing to write it only costs a request later
+		}
+	}
+	return ep, nil
+}
+
+// discoveryPath names the discovery cache file for the endpoint settings of p,
+// or "" when p has no issuer (nothing to discover).
+func (m *Manager) discoveryPath(p config.Profile) string {
+	if p.Issuer == "" || m.Cache == nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{p.Issuer, p.AuthorizationURL, p.TokenURL,
+		p.DeviceAuthorizationURL, p.RevocationURL, p.JWKSURL, p.Flow}, "\n")))
+	return filepath.Join(m.Cache.Dir(), "discovery", hex.EncodeToString(sum[:12])+".json")
+}
+
+// jwtNumericClaim reads one integer claim from a JWT's payload without
+// verifying it (used only to learn an access token's expiry).
+func jwtNumericClaim(tok, name string) (int64, bool) {
+	parts := strings.SplitN(tok, ".", 3)
+	if len(parts) != 3 {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return 0, false
+	}
+	var claims map[string]json.RawMessage
+	if json.Unmarshal(b, &claims) != nil {
+		return 0, false
+	}
+	var v json.Number
+	if json.Unmarshal(claims[name], &v) != nil {
+		return 0, false
+	}
+	n, err := v.Int64()
+	if err != nil {
+		f, ferr := v.Float64()
+		if ferr != nil {
+			return 0, false
+		}
+		n = int64(f)
+	}
+	return n, true
+}
+
+// HasDeviceEndpoint reports whether the profile's server offers the device
+// flow (false when discovery fails: the caller then keeps its default).
+func (m *Manager) HasDeviceEndpoint(ctx context.Context) bool {
+	if m.Profile.Profile.DeviceAuthorizationURL != "" {
+		return true
+	}
+	hc, err := m.HTTP()
+	if err != nil {
+		return false
+	}
+	ep, err := m.endpoints(ctx, hc, false)
+	return err == nil && ep.DeviceAuthURL != ""
+}

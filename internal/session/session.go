@@ -1,0 +1,407 @@
+// Package session ties one profile's tokens together: the access/ID-token
+// cache, the refresh token in its Store, and the flows of internal/auth. It
+// decides when to renew, holds the cross-process lock while renewing, stores a
+// rotated refresh token before anything else, and never deletes data on a
+// failure. It prints nothing.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/tokencache"
+)
+
+// LockTimeout bounds the wait for another process's renewal.
+const LockTimeout = 2 * time.Minute
+
+// Manager works on one resolved profile.
+type Manager struct {
+	Profile *config.Resolved
+	Cache   *tokencache.Cache
+	// Store returns the refresh-token store; called only when needed, so a
+	// cache hit never touches the keychain.
+	Store func() (keychain.Store, error)
+	// HTTP returns the HTTP client; called only when a request is needed.
+	HTTP func() (*http.Client, error)
+	// Secret is the client secret ("" for public clients).
+	Secret string
+	Now    func() time.Time
+	// DiscoveryTTL is how long discovered endpoints are reused (default 1h).
+	DiscoveryTTL time.Duration
+}
+
+// LoginRequiredError says the profile needs `oat login` (exit 3).
+type LoginRequiredError struct {
+	Profile *config.Resolved
+	Reason  error // the server's invalid_grant, or nil when nothing is stored
+}
+
+func (e *LoginRequiredError) Error() string {
+	hint := "run oat login -p " + e.Profile.Name
+	if e.Profile.AdHoc() {
+		hint = "run oat login with the same flags"
+	}
+	if e.Reason != nil {
+		return fmt.Sprintf("profile %q needs login (%v): %s", e.Profile.Name, e.Reason, hint)
+	}
+	return fmt.Sprintf("profile %q needs login: %s", e.Profile.Name, hint)
+}
+
+func (e *LoginRequiredError) Is(target error) bool { return target == auth.ErrLoginRequired }
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Manager) key() string { return m.Profile.Key }
+
+func (m *Manager) isClientCredentials() bool {
+	return m.Profile.Profile.Flow == config.FlowClientCredentials
+}
+
+// Cached returns the cached entry when it holds an access token minted for the
+// current settings that is valid for at least minTTL; otherwise nil. It reads
+// one file and nothing else.
+func (m *Manager) Cached(minTTL time.Duration) *tokencache.Entry {
+	e, err := m.Cache.Load(m.key())
+	if err != nil || !m.usable(e, minTTL) {
+		return nil
+	}
+	return e
+}
+
+func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
+	if e == nil || e.AccessToken == "" || e.NeedsLogin || e.Fingerprint != m.Profile.Fingerprint {
+		return false
+	}
+	return e.Expiry.IsZero() || e.Expiry.Sub(m.now()) >= minTTL
+}
+
+// Token returns an access token valid for at least minTTL, renewing it when
+// needed. Renewal happens under the profile's lock; a process that waited for
+// the lock uses the token the holder got.
+func (m *Manager) Token(ctx context.Context, minTTL time.Duration) (*tokencache.Entry, error) {
+	if e := m.Cached(minTTL); e != nil {
+		return e, nil
+	}
+	return m.renewLocked(ctx, func(e *tokencache.Entry) bool { return m.usable(e, minTTL) })
+}
+
+// Refresh renews now, whatever the cache holds. Processes that were waiting on
+// the lock while this one renewed will reuse its result via Token.
+func (m *Manager) Refresh(ctx context.Context) (*tokencache.Entry, error) {
+	return m.renewLocked(ctx, nil)
+}
+
+func (m *Manager) renewLocked(ctx context.Context, fresh func(*tokencache.Entry) bool) (*tokencache.Entry, error) {
+	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	unlock, err := m.Cache.Lock(lctx, m.key())
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("waiting for another oat process renewing profile %q: %w", m.Profile.Name, err)
+	}
+	defer unlock()
+	if fresh != nil {
+		if e, err := m.Cache.Load(m.key()); err == nil && fresh(e) {
+			return e, nil
+		}
+	}
+	if m.isClientCredentials() {
+		return m.clientCredentials(ctx)
+	}
+	return m.refresh(ctx)
+}
+
+func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, error) {
+	c, err := m.client(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.ClientCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.save(res, "", nil)
+}
+
+func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
+	st, err := m.Store()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := st.Get(m.key())
+	if errors.Is(err, keychain.ErrNotFound) {
+		return nil, &LoginRequiredError{Profile: m.Profile}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.client(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Refresh(ctx, rt)
+	if errors.Is(err, auth.ErrLoginRequired) {
+		// Another process or machine sharing this keychain may have rotated
+		// the refresh token since we read it: try the stored one once more.
+		if again, gerr := st.Get(m.key()); gerr == nil && again != rt {
+			rt = again
+			res, err = c.Refresh(ctx, rt)
+		}
+	}
+	if errors.Is(err, auth.ErrLoginRequired) {
+		m.markNeedsLogin()
+		return nil, &LoginRequiredError{Profile: m.Profile, Reason: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A rotated refresh token is stored before anything else is done.
+	if nrt := res.Token.RefreshToken; nrt != "" && nrt != rt {
+		if err := st.Set(m.key(), nrt); err != nil {
+			return nil, fmt.Errorf("storing the rotated refresh token: %w", err)
+		}
+	}
+	prev, _ := m.Cache.Load(m.key())
+	return m.save(res, st.Kind(), prev)
+}
+
+// markNeedsLogin records invalid_grant in the cache so that status shows it;
+// it deletes nothing.
+func (m *Manager) markNeedsLogin() {
+	e, err := m.Cache.Load(m.key())
+	if err != nil {
+		e = &tokencache.Entry{Fingerprint: m.Profile.Fingerprint}
+	}
+	e.NeedsLogin = true
+	e.UpdatedAt = m.now()
+	_ = m.Cache.Save(m.key(), e)
+}
+
+// save writes the grant's tokens to the cache. prev keeps an ID token and
+// subject a refresh response did not repeat.
+func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry) (*tokencache.Entry, error) {
+	e := &tokencache.Entry{
+		AccessToken: res.Token.AccessToken,
+		TokenType:   res.Token.TokenType,
+		IDToken:     res.IDToken,
+		Scope:       res.Scope,
+		Expiry:      res.Token.Expiry,
+		Subject:     res.Subject,
+		Fingerprint: m.Profile.Fingerprint,
+		Storage:     storage,
+		UpdatedAt:   m.now(),
+	}
+	if e.TokenType == "" {
+		e.TokenType = "Bearer"
+	}
+	if e.Expiry.IsZero() {
+		e.Expiry = jwtExpiry(e.AccessToken)
+	}
+	if prev != nil && prev.Fingerprint == e.Fingerprint {
+		if e.IDToken == "" {
+			e.IDToken = prev.IDToken
+		}
+		if e.Subject == "" {
+			e.Subject = prev.Subject
+		}
+	}
+	if err := m.Cache.Save(m.key(), e); err != nil {
+		return nil, fmt.Errorf("writing the token cache: %w", err)
+	}
+	return e, nil
+}
+
+// Flow names a login flow.
+type Flow = string
+
+// LoginOptions are passed to the interactive flows.
+type LoginOptions = auth.LoginOptions
+
+// CheckStorage fails (exit 6) when the result of a login could not be stored;
+// it runs before any flow starts so that nobody signs in for nothing.
+func (m *Manager) CheckStorage(flow string) error {
+	if err := m.Cache.Check(); err != nil {
+		return fmt.Errorf("%w: the token cache cannot be written: %v", keychain.ErrUnavailable, err)
+	}
+	if flow == config.FlowClientCredentials {
+		return nil
+	}
+	st, err := m.Store()
+	if err != nil {
+		return err
+	}
+	return st.Check()
+}
+
+// Login runs flow and stores the result: the refresh token in the Store, the
+// access and ID tokens in the cache. It replaces whatever was stored before.
+func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*tokencache.Entry, error) {
+	if err := m.CheckStorage(flow); err != nil {
+		return nil, err
+	}
+	c, err := m.client(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	var res *auth.Result
+	switch flow {
+	case config.FlowPKCE:
+		res, err = c.LoginPKCE(ctx, o)
+	case config.FlowDevice:
+		res, err = c.LoginDevice(ctx, o)
+	case config.FlowClientCredentials:
+		res, err = c.ClientCredentials(ctx)
+	default:
+		return nil, &config.Error{Msg: fmt.Sprintf("unknown flow %q (want pkce, device or client-credentials)", flow)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	storage := ""
+	if flow != config.FlowClientCredentials {
+		st, err := m.Store()
+		if err != nil {
+			return nil, err
+		}
+		if rt := res.Token.RefreshToken; rt != "" {
+			if err := st.Set(m.key(), rt); err != nil {
+				return nil, fmt.Errorf("storing the refresh token: %w", err)
+			}
+			storage = st.Kind()
+		} else if err := st.Delete(m.key()); err != nil {
+			// The old session's refresh token must not outlive this login.
+			return nil, fmt.Errorf("removing the previous refresh token: %w", err)
+		}
+	}
+	return m.save(res, storage, nil)
+}
+
+// RevokeOptions control Revoke.
+type RevokeOptions struct {
+	Force     bool // delete locally even when the server could not revoke
+	LocalOnly bool // do not contact the server
+}
+
+// RevokeReport says what Revoke did, for the command to tell the user.
+type RevokeReport struct {
+	RefreshRevoked    bool
+	AccessRevoked     bool
+	NoEndpoint        bool  // the server has no revocation endpoint
+	AccessErr         error // revoking the access token failed (not fatal)
+	RefreshErr        error // revoking the refresh token failed (fatal unless Force)
+	HadRefresh        bool
+	HadAccess         bool
+	DeletedLocally    bool
+	StoreUnavailable  error // with Force/LocalOnly: the store could not be reached
+	UnsupportedAccess bool  // the server said unsupported_token_type for the access token
+}
+
+// Revoke revokes the refresh token (and the access token) at the server, then
+// deletes them locally. If the refresh token could not be revoked, nothing is
+// deleted unless o.Force.
+func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, error) {
+	r := &RevokeReport{}
+	var rt string
+	st, err := m.Store()
+	if err == nil {
+		rt, err = st.Get(m.key())
+	}
+	switch {
+	case err == nil:
+		r.HadRefresh = true
+	case errors.Is(err, keychain.ErrNotFound):
+	default:
+		if !o.Force && !o.LocalOnly {
+			return r, err
+		}
+		r.StoreUnavailable = err
+	}
+	cached, _ := m.Cache.Load(m.key())
+	if cached != nil && cached.AccessToken != "" {
+		r.HadAccess = true
+	}
+	if !o.LocalOnly && (r.HadRefresh || r.HadAccess) {
+		m.revokeAtServer(ctx, r, rt, cached)
+		if r.RefreshErr != nil && !o.Force {
+			return r, fmt.Errorf("revoking the refresh token: %w; the local tokens are kept (retry, or pass --force to delete them anyway)", r.RefreshErr)
+		}
+	}
+	if st != nil && r.StoreUnavailable == nil {
+		if err := st.Delete(m.key()); err != nil {
+			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
+		}
+	}
+	if err := m.Cache.Delete(m.key()); err != nil {
+		return r, fmt.Errorf("deleting the token cache: %w", err)
+	}
+	r.DeletedLocally = true
+	if r.StoreUnavailable != nil {
+		return r, r.StoreUnavailable
+	}
+	return r, nil
+}
+
+func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string, cached *tokencache.Entry) {
+	c, err := m.client(ctx, false)
+	if err != nil {
+		r.RefreshErr = err
+		return
+	}
+	if r.HadRefresh {
+		err := c.Revoke(ctx, rt, "refresh_token")
+		switch {
+		case errors.Is(err, auth.ErrNoRevocationEndpoint):
+			r.NoEndpoint = true
+			return
+		case err != nil:
+			r.RefreshErr = err
+			return
+		}
+		r.RefreshRevoked = true
+	}
+	if r.HadAccess {
+		err := c.Revoke(ctx, cached.AccessToken, "access_token")
+		var se *auth.ServerError
+		switch {
+		case errors.Is(err, auth.ErrNoRevocationEndpoint):
+			r.NoEndpoint = true
+		case errors.As(err, &se) && se.Code == "unsupported_token_type":
+			r.UnsupportedAccess = true
+		case err != nil:
+			r.AccessErr = err
+			if !r.HadRefresh {
+				// Only an access token was held: its revocation is the one that counts.
+				r.RefreshErr = err
+			}
+		default:
+			r.AccessRevoked = true
+		}
+	}
+}
+
+// jwtExpiry returns a JWT access token's exp, or the zero time.
+func jwtExpiry(tok string) time.Time {
+	if strings.Count(tok, ".") != 2 {
+		return time.Time{}
+	}
+	exp, ok := jwtNumericClaim(tok, "exp")
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(exp, 0)
+}
