@@ -167,8 +167,13 @@ func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*
 	} else if nonce != "" {
 		return nil, errors.New("id token: the server sent none although openid was requested")
 	}
+	sub, exp := jwtClaims(tok.AccessToken)
 	if r.Subject == "" {
-		r.Subject = jwtSubject(tok.AccessToken)
+		r.Subject = sub
+	}
+	if tok.Expiry.IsZero() && !exp.IsZero() {
+		// No expires_in: a JWT access token's own exp is the next best thing.
+		tok.Expiry = exp
 	}
 	return r, nil
 }
@@ -202,22 +207,27 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	return idt, nil
 }
 
-// jwtSubject returns the sub claim of a JWT without verifying it (for
-// display only), or "" when the token is not a JWT.
-func jwtSubject(tok string) string {
+// jwtClaims returns the sub and exp claims of a JWT without verifying it
+// (for display and expiry only); zero values when the token is not a JWT.
+func jwtClaims(tok string) (string, time.Time) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return ""
+		return "", time.Time{}
 	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return ""
+		return "", time.Time{}
 	}
 	var claims struct {
-		Sub string `json:"sub"`
+		Sub string  `json:"sub"`
+		Exp float64 `json:"exp"`
 	}
 	if json.Unmarshal(b, &claims) != nil {
-		return ""
+		return "", time.Time{}
 	}
-	return claims.Sub
+	var exp time.Time
+	if claims.Exp > 0 {
+		exp = time.Unix(int64(claims.Exp), 0)
+	}
+	return claims.Sub, exp
 }

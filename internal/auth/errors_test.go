@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -137,5 +138,30 @@ func TestRevokeResponses(t *testing.T) {
 				t.Errorf("message contains the token: %v", err)
 			}
 		})
+	}
+}
+
+func TestNoExpiresInTakesJWTExp(t *testing.T) {
+	t.Parallel()
+	exp := time.Now().Add(42 * time.Minute).Truncate(time.Second)
+	payload := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"sub":"bot","exp":%d}`, exp.Unix())))
+	jwt := "eyJhbGciOiJub25lIn0." + payload + ".sig"
+	c := stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer"}`, jwt)
+	})
+	res, err := c.ClientCredentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Token.Expiry.Equal(exp) || res.Subject != "bot" {
+		t.Errorf("expiry %v (want %v), subject %q", res.Token.Expiry, exp, res.Subject)
+	}
+	c = stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"opaque","token_type":"Bearer"}`)
+	})
+	if res, err = c.ClientCredentials(context.Background()); err != nil || !res.Token.Expiry.IsZero() || res.Subject != "" {
+		t.Errorf("opaque token without expires_in: %+v, %v", res, err)
 	}
 }
