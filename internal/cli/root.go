@@ -99,6 +99,7 @@ storage unavailable.`,
 		newCmdRefresh(f, nil),
 		newCmdRevoke(f, nil),
 		newCmdStatus(f, nil),
+		newCmdDecode(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)

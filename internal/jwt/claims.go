@@ -94,10 +94,14 @@ func (t *Token) ExpiresIn(now time.Time) (json.Number, bool) {
 // valid for 30s yet", "valid since 5m ago", "issued 3m ago",
 // "authenticated 1h2m ago".
 func Relative(claim string, at, now time.Time) string {
-	d := at.Sub(now).Round(time.Second)
+	// Whole seconds, towards "later": a token valid for 0.3s more
+	// "expires in 1s", one 0.3s past "expired 0s ago".
 	future := at.After(now)
-	if d < 0 {
-		d = -d
+	d := at.Sub(now)
+	if future {
+		d = (d + time.Second - 1).Truncate(time.Second)
+	} else {
+		d = (-d).Truncate(time.Second)
 	}
 	ds := FormatDuration(d)
 	switch claim {
@@ -128,8 +132,8 @@ func Relative(claim string, at, now time.Time) string {
 	return ds + " ago"
 }
 
-// FormatDuration writes d with its two largest non-zero units of d, h, m and
-// s: "4m10s", "2h", "3d4h", "0s".
+// FormatDuration writes d with its two largest units of y (365 days), d, h,
+// m and s, dropping a zero second unit: "4m10s", "2h", "3d4h", "73y", "0s".
 func FormatDuration(d time.Duration) string {
 	if d < 0 {
 		d = -d
@@ -138,7 +142,7 @@ func FormatDuration(d time.Duration) string {
 	units := []struct {
 		n    int64
 		name string
-	}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
+	}{{365 * 86400, "y"}, {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
 	var b strings.Builder
 	shown := 0
 	for _, u := range units {

@@ -203,7 +203,8 @@ func TestRelative(t *testing.T) {
 		{"exp", 4*time.Minute + 10*time.Second, "expires in 4m10s"},
 		{"exp", -2 * time.Hour, "expired 2h ago"},
 		{"exp", 0, "expired 0s ago"},
-		{"exp", 400 * time.Millisecond, "expires in 0s"},
+		{"exp", 400 * time.Millisecond, "expires in 1s"},
+		{"exp", -400 * time.Millisecond, "expired 0s ago"},
 		{"exp", -(26*time.Hour + 3*time.Minute), "expired 1d2h ago"},
 		{"nbf", 30 * time.Second, "not valid for 30s yet"},
 		{"nbf", -5 * time.Minute, "valid since 5m ago"},
@@ -211,6 +212,7 @@ func TestRelative(t *testing.T) {
 		{"iat", 10 * time.Second, "issued 10s in the future"},
 		{"auth_time", -(time.Hour + 2*time.Minute + 3*time.Second), "authenticated 1h2m ago"},
 		{"exp", 2*time.Hour + 5*time.Second, "expires in 2h"},
+		{"exp", (2*365 + 3) * 24 * time.Hour, "expires in 2y3d"},
 	}
 	for _, tt := range tests {
 		if got := Relative(tt.claim, now.Add(tt.d), now); got != tt.want {

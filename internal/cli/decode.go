@@ -1,0 +1,536 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/jwt"
+	"github.com/oatcli/oat/internal/output"
+)
+
+// Token kinds for DecodeOptions.CurrentToken.
+const (
+	TokenKindAccess = "access"
+	TokenKindID     = "id"
+)
+
+// maxTokenInput bounds what decode reads from stdin.
+const maxTokenInput = 1 << 20
+
+// DecodeOptions are the inputs of `oat decode`.
+type DecodeOptions struct {
+	IO       *output.IOStreams
+	Now      func() time.Time
+	Getenv   func(string) string
+	Location *time.Location // for the "local" annotation; time.Local when nil
+
+	// HTTPClient fetches discovery documents and JWKS.
+	HTTPClient func() (*http.Client, error)
+	// CurrentToken returns the profile's cached token of the kind
+	// TokenKindAccess or TokenKindID (for --access-token / --id-token).
+	CurrentToken func(ctx context.Context, kind string) (string, error)
+	// ProfileKeys returns the profile's issuer and jwks_url ("" when unset),
+	// the key source of --verify when no flag names one.
+	ProfileKeys func(ctx context.Context) (issuer, jwksURL string, err error)
+
+	Token       string // the argument; "-" or "" means stdin
+	FromStdin   bool
+	Kind        string // TokenKindAccess or TokenKindID with --access-token/--id-token
+	Output      string // text|json
+	Verify      bool
+	JWKSURL     string
+	KeyFile     string
+	SecretEnv   string
+	Leeway      time.Duration
+	Issuer      string
+	Audience    string
+	verifyFlags []string // verification flags given, for messages
+}
+
+func newCmdDecode(f *Factory, runF func(*DecodeOptions) error) *cobra.Command {
+	opts := &DecodeOptions{
+		IO:         f.IO,
+		Now:        f.Now,
+		Getenv:     f.Getenv,
+		HTTPClient: func() (*http.Client, error) { return f.HTTPClient("") },
+	}
+	opts.ProfileKeys = func(context.Context) (string, string, error) { return profileKeys(f) }
+	var accessToken, idToken bool
+	cmd := &cobra.Command{
+		Use:   "decode [TOKEN|-]",
+		Short: "Show a JWT's header and claims; --verify checks its signature and times",
+		Long: `Decode a JWT (JWS) and show its header and claims, with exp, iat, nbf and
+auth_time also as RFC 3339 time and relative to now. The token comes from the
+argument, from stdin ("-", or no argument with piped input), or from the
+profile's cached token (--access-token, --id-token). A leading "Bearer " or a
+whole "Authorization: Bearer …" line is accepted. Prefer stdin: a token on the
+command line shows up in ps and in shell history.
+
+A JWE (encrypted token) shows its protected header only.
+
+--verify checks the signature and the exp/nbf claims (with --leeway). Keys come
+from --key FILE (PEM public key or certificate, JWK or JWKS), --jwks-url URL,
+or --secret-env VAR (HMAC); else from the profile's jwks_url or issuer; else
+from --issuer; else from the issuer the token names (https or loopback only,
+and oat says so: a token can name any issuer). --issuer and --audience add
+those checks. Giving any of these flags implies --verify.
+
+Exit codes: 0 decoded (and verified), 2 not a JWT or bad flags, 4 keys could
+not be fetched (network, 5xx), 5 verification failed.`,
+		Example: `  pbpaste | oat decode
+  oat decode < token.txt
+  oat decode --id-token
+  oat decode -o json - < token.txt | jq .payload.sub
+  oat decode --verify --issuer https://login.example.com --audience cli-app - < token.txt
+  oat decode --key public.pem - < token.txt`,
+		Args: maxArgs(1, "TOKEN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.CheckFormat(opts.Output, "text", "json"); err != nil {
+				return &UsageError{Err: err}
+			}
+			if accessToken && idToken {
+				return usageErrorf("--access-token and --id-token cannot be used together")
+			}
+			if accessToken {
+				opts.Kind = TokenKindAccess
+			} else if idToken {
+				opts.Kind = TokenKindID
+			}
+			if len(args) == 1 {
+				opts.Token = args[0]
+			}
+			switch {
+			case opts.Kind != "" && len(args) == 1:
+				return usageErrorf("give a token or --%s-token, not both", opts.Kind)
+			case opts.Kind != "":
+			case opts.Token == "-":
+				opts.FromStdin, opts.Token = true, ""
+			case opts.Token != "":
+			case opts.IO.IsStdinTTY():
+				return usageErrorf("no token given: pipe one on stdin (pbpaste | oat decode), pass it as an argument or \"-\", or use --access-token or --id-token")
+			default:
+				opts.FromStdin = true
+			}
+			for _, name := range []string{"jwks-url", "key", "secret-env", "issuer", "audience", "leeway"} {
+				if cmd.Flags().Changed(name) {
+					opts.verifyFlags = append(opts.verifyFlags, "--"+name)
+				}
+			}
+			if len(opts.verifyFlags) > 0 {
+				opts.Verify = true
+			}
+			var sources []string
+			for _, s := range []struct{ flag, v string }{{"--key", opts.KeyFile}, {"--jwks-url", opts.JWKSURL}, {"--secret-env", opts.SecretEnv}} {
+				if s.v != "" {
+					sources = append(sources, s.flag)
+				}
+			}
+			if len(sources) > 1 {
+				return usageErrorf("choose one key source: %s", strings.Join(sources, " or "))
+			}
+			if opts.Leeway < 0 {
+				return usageErrorf("--leeway must not be negative")
+			}
+			for _, u := range []struct{ flag, v string }{{"--jwks-url", opts.JWKSURL}, {"--issuer", opts.Issuer}} {
+				if u.v != "" {
+					if err := jwt.CheckURL(u.v); err != nil {
+						return usageErrorf("%s: %v", u.flag, err)
+					}
+				}
+			}
+			if opts.SecretEnv != "" && opts.Getenv(opts.SecretEnv) == "" {
+				return usageErrorf("--secret-env %s: that environment variable is not set or empty", opts.SecretEnv)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDecode(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text|json")
+	fl.BoolVar(&opts.Verify, "verify", false, "verify the signature and the exp/nbf claims")
+	fl.StringVar(&opts.JWKSURL, "jwks-url", "", "verify with the keys of this JWKS URL")
+	fl.StringVar(&opts.KeyFile, "key", "", "verify with this key file: PEM public key or certificate, JWK or JWKS")
+	fl.StringVar(&opts.SecretEnv, "secret-env", "", "verify an HMAC token with the secret in this environment variable")
+	fl.DurationVar(&opts.Leeway, "leeway", 60*time.Second, "clock skew allowed on exp and nbf")
+	fl.StringVar(&opts.Issuer, "issuer", "", "require this iss (and fetch keys from its discovery when no other source is given)")
+	fl.StringVar(&opts.Audience, "audience", "", "require this value in aud")
+	fl.BoolVar(&accessToken, "access-token", false, "decode the profile's cached access token")
+	fl.BoolVar(&idToken, "id-token", false, "decode the profile's cached ID token")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// profileKeys reads the chosen profile's issuer and jwks_url from the config
+// file ($OAT_ISSUER over the file). No config file, or no such profile when
+// none was named, means no profile keys.
+func profileKeys(f *Factory) (string, string, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return "", "", err
+	}
+	name, explicit := cfg.ProfileName(f.ProfileFlag, f.Getenv)
+	p, ok := cfg.Profiles[name]
+	if !ok && explicit && f.Getenv("OAT_ISSUER") == "" {
+		return "", "", profileNotFound(cfg, name)
+	}
+	if v := f.Getenv("OAT_ISSUER"); v != "" {
+		p.Issuer = v
+	}
+	return p.Issuer, p.JWKSURL, nil
+}
+
+func runDecode(ctx context.Context, o *DecodeOptions) error {
+	raw, err := decodeInput(ctx, o)
+	if err != nil {
+		return err
+	}
+	tok, err := jwt.Parse(raw)
+	if err != nil {
+		return err
+	}
+	now := o.Now()
+	loc := o.Location
+	if loc == nil {
+		loc = localZone(o.Getenv)
+	}
+	if o.Output == "json" {
+		err = writeDecodeJSON(o.IO.Out, tok, now)
+	} else {
+		err = writeDecodeText(o.IO.Out, tok, now, loc, o.IO.ColorEnabled())
+	}
+	if err != nil {
+		return err
+	}
+	if !o.Verify {
+		return nil
+	}
+	return verifyDecoded(ctx, o, tok, now)
+}
+
+func decodeInput(ctx context.Context, o *DecodeOptions) (string, error) {
+	switch {
+	case o.Kind != "":
+		if o.CurrentToken == nil {
+			return "", fmt.Errorf("--%s-token: reading the profile's cached token is not available in this build", o.Kind)
+		}
+		return o.CurrentToken(ctx, o.Kind)
+	case o.FromStdin:
+		b, err := io.ReadAll(io.LimitReader(o.IO.In, maxTokenInput+1))
+		if err != nil {
+			return "", fmt.Errorf("reading the token from stdin: %w", err)
+		}
+		if len(b) > maxTokenInput {
+			return "", &jwt.MalformedError{Part: "token", Msg: fmt.Sprintf("input larger than %d bytes", maxTokenInput)}
+		}
+		return string(b), nil
+	}
+	return o.Token, nil
+}
+
+// localZone is $TZ when it names a zone, else the system's local zone.
+func localZone(getenv func(string) string) *time.Location {
+	if getenv != nil {
+		if tz := getenv("TZ"); tz != "" {
+			if loc, err := time.LoadLocation(strings.TrimPrefix(tz, ":")); err == nil {
+				return loc
+			}
+		}
+	}
+	return time.Local
+}
+
+func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now time.Time) error {
+	vo := jwt.VerifyOptions{
+		KeyFile:  o.KeyFile,
+		JWKSURL:  o.JWKSURL,
+		Issuer:   o.Issuer,
+		Audience: o.Audience,
+		Leeway:   o.Leeway,
+		Now:      now,
+	}
+	if o.SecretEnv != "" {
+		vo.Secret = []byte(o.Getenv(o.SecretEnv))
+		vo.SecretName = "$" + o.SecretEnv
+	}
+	profileSource := ""
+	if vo.KeyFile == "" && vo.JWKSURL == "" && vo.Secret == nil && o.ProfileKeys != nil {
+		iss, jwksURL, err := o.ProfileKeys(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case jwksURL != "":
+			if err := jwt.CheckURL(jwksURL); err != nil {
+				return &config.Error{Msg: "profile jwks_url: " + err.Error()}
+			}
+			vo.JWKSURL, profileSource = jwksURL, "the profile's jwks_url"
+		case iss != "":
+			vo.KeysIssuer, profileSource = iss, "the profile's issuer"
+		}
+	}
+	if o.HTTPClient != nil {
+		hc, err := o.HTTPClient()
+		if err != nil {
+			return err
+		}
+		vo.HTTPClient = hc
+	}
+	v, err := jwt.Verify(ctx, tok, vo)
+	if err != nil {
+		return err
+	}
+	w, color := o.IO.ErrOut, o.IO.ColorEnabledErr()
+	line := v.Alg
+	if v.KeyID != "" {
+		line += ", kid " + plain(v.KeyID)
+	}
+	line += ", keys from " + v.KeysFrom
+	if v.Issuer != "" && v.Issuer != v.KeysFrom {
+		line += " (issuer " + v.Issuer + ")"
+	}
+	if profileSource != "" {
+		line += " via " + profileSource
+	}
+	fmt.Fprintf(w, "%s %s\n", output.Colorize(color, output.Green, "signature valid:"), line)
+	if v.FromTokenIssuer {
+		fmt.Fprintf(w, "%s %s\n", output.Colorize(color, output.Yellow, "note:"), jwt.TokenIssuerNote)
+	}
+	var claims []string
+	for _, c := range v.Checked {
+		if c != jwt.CheckSignature {
+			claims = append(claims, c)
+		}
+	}
+	if len(claims) == 0 {
+		fmt.Fprintln(w, "claims checked: none (the token has no exp or nbf; --issuer and --audience add checks)")
+	} else {
+		fmt.Fprintf(w, "claims checked: %s (leeway %s)\n", strings.Join(claims, ", "), o.Leeway)
+	}
+	return nil
+}
+
+// ---- JSON output
+
+type decodeJSON struct {
+	Header    *jwt.Object  `json:"header"`
+	Payload   *jwt.Object  `json:"payload,omitempty"`
+	Signature *string      `json:"signature,omitempty"`
+	Encrypted bool         `json:"encrypted,omitempty"`
+	ExpiresIn *json.Number `json:"expires_in,omitempty"`
+}
+
+func writeDecodeJSON(w io.Writer, tok *jwt.Token, now time.Time) error {
+	out := decodeJSON{Header: tok.Header}
+	if tok.Encrypted {
+		out.Encrypted = true
+	} else {
+		out.Payload = tok.Payload
+		sig := tok.Signature
+		out.Signature = &sig
+		if n, ok := tok.ExpiresIn(now); ok {
+			out.ExpiresIn = &n
+		}
+	}
+	return output.WriteJSON(w, out)
+}
+
+// ---- text output
+
+func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Location, color bool) error {
+	var b bytes.Buffer
+	b.WriteString(output.Colorize(color, output.Bold, summary(tok, now)) + "\n\n")
+	b.WriteString(output.Colorize(color, output.Bold, "Header") + "\n")
+	writeIndented(&b, tok.Header, 0, nil, color)
+	b.WriteString("\n")
+	if tok.Encrypted {
+		b.WriteString("\nThe payload is encrypted (JWE): only the holder of the recipient's key can read it.\n")
+		_, err := w.Write(b.Bytes())
+		return err
+	}
+	b.WriteString("\n" + output.Colorize(color, output.Bold, "Payload") + "\n")
+	annotate := func(key string, v any) string {
+		if !jwt.IsTimeClaim(key) {
+			return ""
+		}
+		return timeNote(key, v, now, loc)
+	}
+	writeIndented(&b, tok.Payload, 0, annotate, color)
+	b.WriteString("\n\n")
+	sig := "Signature: none"
+	if tok.Signature != "" {
+		sig = fmt.Sprintf("Signature: %d bytes, not verified here (--verify checks it)", len(tok.Signature)*6/8)
+	}
+	b.WriteString(output.Colorize(color, output.Dim, sig) + "\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// summary is the one line on top: alg, kid, iss, sub, aud and expiry state.
+func summary(tok *jwt.Token, now time.Time) string {
+	alg := plain(tok.Alg())
+	if tok.Alg() == "" {
+		alg = "no alg"
+	}
+	if tok.Encrypted {
+		parts := []string{"JWE " + alg}
+		if enc, ok := tok.Header.String("enc"); ok {
+			parts[0] += " " + plain(enc)
+		}
+		if kid := tok.KeyID(); kid != "" {
+			parts = append(parts, "kid "+plain(kid))
+		}
+		parts = append(parts, "payload encrypted")
+		return strings.Join(parts, ", ")
+	}
+	parts := []string{alg}
+	if kid := tok.KeyID(); kid != "" {
+		parts = append(parts, "kid "+plain(kid))
+	}
+	for _, c := range []string{"iss", "sub"} {
+		if s, ok := tok.StringClaim(c); ok {
+			parts = append(parts, c+" "+plain(s))
+		}
+	}
+	if aud := tok.Audience(); len(aud) == 1 {
+		parts = append(parts, "aud "+plain(aud[0]))
+	} else if len(aud) > 1 {
+		for i := range aud {
+			aud[i] = plain(aud[i])
+		}
+		parts = append(parts, "aud ["+strings.Join(aud, " ")+"]")
+	}
+	if _, ok := tok.Claim("exp"); !ok {
+		parts = append(parts, "no exp")
+	} else if exp, ok := tok.Time("exp"); ok {
+		parts = append(parts, jwt.Relative("exp", exp, now))
+	} else {
+		parts = append(parts, "exp not a date")
+	}
+	if nbf, ok := tok.Time("nbf"); ok && nbf.After(now) {
+		parts = append(parts, jwt.Relative("nbf", nbf, now))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// timeNote annotates a time claim: UTC, local time when the zone differs,
+// and relative to now.
+func timeNote(claim string, v any, now time.Time, loc *time.Location) string {
+	t, ok := jwt.NumericDate(v)
+	if !ok {
+		if _, isNum := v.(json.Number); isNum {
+			return "out of range for a date"
+		}
+		return "not a number: a NumericDate is seconds since 1970"
+	}
+	s := t.UTC().Format(time.RFC3339)
+	if lt := t.In(loc); lt.Format("-07:00 MST") != t.UTC().Format("-07:00 MST") {
+		s += " = " + lt.Format("2006-01-02 15:04:05 MST") + " (local)"
+	}
+	return s + ", " + jwt.Relative(claim, t, now)
+}
+
+// writeIndented writes v as two-space indented JSON in token order. annotate
+// (top-level members only) returns a comment for a member's line.
+func writeIndented(b *bytes.Buffer, v any, depth int, annotate func(string, any) string, color bool) {
+	indent := strings.Repeat("  ", depth)
+	switch v := v.(type) {
+	case *jwt.Object:
+		if len(v.Members) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteString("{\n")
+		for i, m := range v.Members {
+			b.WriteString(indent + "  " + output.Colorize(color, output.Blue, jsonString(m.Key)) + ": ")
+			writeIndented(b, m.Value, depth+1, nil, color)
+			if i < len(v.Members)-1 {
+				b.WriteString(",")
+			}
+			if annotate != nil {
+				if note := annotate(m.Key, m.Value); note != "" {
+					b.WriteString("  " + output.Colorize(color, output.Dim, "// "+note))
+				}
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(indent + "}")
+	case []any:
+		if len(v) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[\n")
+		for i, e := range v {
+			b.WriteString(indent + "  ")
+			writeIndented(b, e, depth+1, nil, color)
+			if i < len(v)-1 {
+				b.WriteString(",")
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(indent + "]")
+	case string:
+		b.WriteString(output.Colorize(color, output.Green, jsonString(v)))
+	case json.Number:
+		b.WriteString(output.Colorize(color, output.Yellow, string(v)))
+	case bool:
+		b.WriteString(output.Colorize(color, output.Yellow, fmt.Sprint(v)))
+	case nil:
+		b.WriteString(output.Colorize(color, output.Dim, "null"))
+	}
+}
+
+// jsonString quotes s as JSON for the terminal: no HTML escaping, and every
+// control or format character (C0, C1, bidi overrides) escaped as \uXXXX, so
+// a hostile claim cannot drive the terminal or hide text.
+func jsonString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return escapeControls(strings.TrimSuffix(b.String(), "\n"))
+}
+
+func escapeControls(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+			} else {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }
+
+// plain shows a claim in the summary line: as is when it is printable text,
+// else quoted with escapes.
+func plain(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 && s != "" {
+		return s
+	}
+	return jsonString(s)
+}
