@@ -39,9 +39,18 @@ func (c *Client) LoginDevice(ctx context.Context, o LoginOptions) (*Result, erro
 		o.Ready(da.VerificationURI)
 	}
 	if da.VerificationURIComplete != "" && !o.NoBrowser && o.Browser != nil {
+		browserDone := make(chan struct{})
 		go func() {
+			defer close(browserDone)
 			if err := o.Browser(da.VerificationURIComplete); err != nil {
 				fmt.Fprintf(prompt, "Could not open a browser (%v); use the URL and code above.\n", err)
+			}
+		}()
+		defer func() {
+			// Let the browser helper return, but never wait long for it.
+			select {
+			case <-browserDone:
+			case <-time.After(3 * time.Second):
 			}
 		}()
 	}

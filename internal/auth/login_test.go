@@ -335,3 +335,44 @@ func TestLoginPKCEIDTokenExpiredByClock(t *testing.T) {
 		t.Fatalf("err = %v, want expired ID token", err)
 	}
 }
+
+func TestLoginPKCEAuthParams(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowPKCE)
+	c.Profile.AuthParams = map[string]string{"prompt": "login", "login_hint": "someone"}
+	c.Profile.Audience = "https://api.example.com"
+	b := authtest.NewBrowser(t)
+	if _, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{Browser: b.Open}); err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	u, _ := url.Parse(b.Opened()[0])
+	q := u.Query()
+	if q.Get("prompt") != "login" || q.Get("login_hint") != "someone" || q.Get("audience") != "https://api.example.com" {
+		t.Errorf("authorization URL lacks auth_params/audience: %s", u)
+	}
+
+	c.Profile.AuthParams = map[string]string{"state": "fixed"}
+	_, err := c.LoginPKCE(ctxTimeout(t, 5*time.Second), auth.LoginOptions{Browser: authtest.NoBrowser(t)})
+	if err == nil || !strings.Contains(err.Error(), `auth_params may not set "state"`) {
+		t.Errorf("err = %v, want auth_params refusal", err)
+	}
+}
+
+func TestClientAuthSettings(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	c := newClient(t, op, config.FlowClientCredentials)
+	c.Secret = ""
+	_, err := c.ClientCredentials(ctxTimeout(t, 5*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "client_auth basic needs a client secret") {
+		t.Errorf("basic without secret: err = %v", err)
+	}
+	c.Profile.ClientAuth = "jwt"
+	if _, err := c.ClientCredentials(ctxTimeout(t, 5*time.Second)); err == nil || !strings.Contains(err.Error(), `client_auth "jwt"`) {
+		t.Errorf("unknown client_auth: err = %v", err)
+	}
+	if n := op.Grants("client_credentials"); n != 0 {
+		t.Errorf("%d requests sent for a misconfigured client", n)
+	}
+}
