@@ -20,7 +20,9 @@ type testEnv struct {
 	in     *bytes.Buffer
 	out    *bytes.Buffer
 	errOut *bytes.Buffer
-	now    time.Time
+	// now is a fixed clock; the zero time means the real clock (flows
+	// against the OP).
+	now time.Time
 	// configure runs on each new Factory before the command (inject fakes).
 	configure func(*Factory)
 }
@@ -37,7 +39,6 @@ func newTestEnv(t *testing.T) *testEnv {
 			"XDG_CACHE_HOME":  filepath.Join(dir, "cache"),
 			"XDG_STATE_HOME":  filepath.Join(dir, "state"),
 		},
-		now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
 	}
 }
 
@@ -48,7 +49,11 @@ func (e *testEnv) configPath() string {
 func (e *testEnv) factory() *Factory {
 	io, in, out, errOut := output.Test()
 	e.in, e.out, e.errOut = in, out, errOut
-	f := &Factory{IO: io, Getenv: func(k string) string { return e.env[k] }, Now: func() time.Time { return e.now }}
+	now := time.Now
+	if !e.now.IsZero() {
+		now = func() time.Time { return e.now }
+	}
+	f := &Factory{IO: io, Getenv: func(k string) string { return e.env[k] }, Now: now}
 	if e.configure != nil {
 		e.configure(f)
 	}
