@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -16,7 +17,10 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt/jwttest"
 	"github.com/oatcli/oat/internal/output"
 )
@@ -488,5 +492,48 @@ func TestDecodeVerifyOPTokens(t *testing.T) {
 	if code := e.runStdin(tok, "decode", "--verify", "--issuer", op.Issuer); code != 5 ||
 		!strings.HasPrefix(e.errOut.String(), "oat: verification failed: expiry: the token expired ") {
 		t.Errorf("a day later: exit %d: %s", code, e.errOut)
+	}
+}
+
+// TestDecodeVerifyOPIDToken logs in at the in-process OP (PKCE, scripted
+// browser) and verifies the ID token it issued, audience included.
+func TestDecodeVerifyOPIDToken(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	p := op.Profile(config.FlowPKCE)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hc, err := httpx.NewClient(httpx.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints, err := auth.ResolveEndpoints(ctx, hc, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &auth.Client{HTTP: hc, Profile: p, Endpoints: endpoints}
+	var prompt bytes.Buffer
+	res, err := c.LoginPKCE(ctx, auth.LoginOptions{Browser: authtest.NewBrowser(t).Open, Prompt: &prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newDecodeEnv(t)
+	e.now = time.Now()
+	code := e.runStdin(res.IDToken, "decode", "--issuer", op.Issuer, "--audience", op.PublicClientID)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e.errOut)
+	}
+	lines := strings.Split(e.errOut.String(), "\n")
+	if !strings.HasPrefix(lines[0], "signature valid: RS256, kid ") || lines[1] != "claims checked: issuer, audience, expiry (leeway 1m0s)" {
+		t.Errorf("stderr %q", e.errOut)
+	}
+	if !strings.Contains(e.out.String(), ", sub "+authtest.Subject+", aud "+op.PublicClientID+", expires in ") {
+		t.Errorf("summary: %s", strings.SplitN(e.out.String(), "\n", 2)[0])
+	}
+	e = newDecodeEnv(t)
+	e.now = time.Now()
+	if code := e.runStdin(res.IDToken, "decode", "--issuer", op.Issuer, "--audience", "another-client"); code != 5 ||
+		e.errOut.String() != fmt.Sprintf("oat: verification failed: audience: aud is [%q]; want \"another-client\"\n", op.PublicClientID) {
+		t.Errorf("wrong audience: exit %d: %q", code, e.errOut)
 	}
 }
