@@ -81,10 +81,10 @@ A JWE (encrypted token) shows its protected header only.
 
 --verify checks the signature and the exp/nbf claims (with --leeway). Keys come
 from --key FILE (PEM public key or certificate, JWK or JWKS), --jwks-url URL,
-or --secret-env VAR (HMAC); else from the profile's jwks_url or issuer; else
-from --issuer; else from the issuer the token names (https or loopback only,
-and oat says so: a token can name any issuer). --issuer and --audience add
-those checks. Giving any of these flags implies --verify.
+or --secret-env VAR (HMAC); else from --issuer's discovery; else from the
+profile's jwks_url or issuer; else from the issuer the token names (https or
+loopback only, and oat says so: a token can name any issuer). --issuer and
+--audience add those checks. Giving any of these flags implies --verify.
 
 Exit codes: 0 decoded (and verified), 2 not a JWT or bad flags, 4 keys could
 not be fetched (network, 5xx), 5 verification failed.`,
@@ -266,7 +266,8 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 		vo.SecretName = "$" + o.SecretEnv
 	}
 	profileSource := ""
-	if vo.KeyFile == "" && vo.JWKSURL == "" && vo.Secret == nil && o.ProfileKeys != nil {
+	// Flags before the profile: --issuer names the keys' issuer itself.
+	if vo.KeyFile == "" && vo.JWKSURL == "" && vo.Secret == nil && vo.Issuer == "" && o.ProfileKeys != nil {
 		iss, jwksURL, err := o.ProfileKeys(ctx)
 		if err != nil {
 			return err

@@ -379,6 +379,8 @@ func TestDecodeVerify(t *testing.T) {
 			"signature valid: RS256, kid test-rsa, keys from ISS/keys via the profile's jwks_url\nclaims checked: expiry, not-before (leeway 1m0s)\n"},
 		{"profile issuer", good, []string{"--verify"}, nil, "[profiles.default]\nissuer = \"ISS\"\nclient_id = \"x\"\n", 0,
 			"signature valid: RS256, kid test-rsa, keys from ISS/keys (issuer ISS) via the profile's issuer\nclaims checked: expiry, not-before (leeway 1m0s)\n"},
+		{"--issuer before the profile", good, []string{"--issuer", iss}, nil, "[profiles.default]\nissuer = \"https://unused.example\"\nclient_id = \"x\"\njwks_url = \"https://unused.example/keys\"\n", 0,
+			"signature valid: RS256, kid test-rsa, keys from ISS/keys (issuer ISS)\nclaims checked: issuer, expiry, not-before (leeway 1m0s)\n"},
 		{"key file", good, []string{"--key", "KEY"}, nil, "", 0,
 			"signature valid: RS256, kid test-rsa, keys from KEY\nclaims checked: expiry, not-before (leeway 1m0s)\n"},
 		{"hmac secret", jwttest.Sign(t, jwttest.HMAC(t), `{"sub":"x"}`), []string{"--secret-env", "OAT_TEST_HMAC"}, map[string]string{"OAT_TEST_HMAC": jwttest.HMACSecret}, "", 0,
