@@ -113,18 +113,29 @@ type Issuer struct {
 // without AllowNonLoopback.
 var ErrNonLoopback = errors.New("refusing to listen on a non-loopback address")
 
+// ConfigError is a Config that Start cannot use (bad address, refused
+// non-loopback address, bad user or client list, unusable key file), as
+// opposed to a failure to listen.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // Start starts the issuer; it is listening when Start returns. It stops when
 // ctx ends or Close is called.
 func Start(ctx context.Context, c Config) (*Issuer, error) {
 	if err := c.fill(); err != nil {
-		return nil, err
+		return nil, &ConfigError{err}
 	}
 	host, bindAddr, err := checkAddr(c.Addr, c.AllowNonLoopback)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{err}
 	}
 	key, err := loadOrGenerateKey(c.KeyFile)
 	if err != nil {
+		if c.KeyFile != "" {
+			err = &ConfigError{err}
+		}
 		return nil, err
 	}
 	var lc net.ListenConfig

@@ -634,7 +634,8 @@ func TestNonLoopbackRefused(t *testing.T) {
 	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:8080", "[::]:0", "example.com:80"} {
 		_, err := Start(context.Background(), Config{Addr: addr})
-		if !errors.Is(err, ErrNonLoopback) || !strings.Contains(err.Error(), "--allow-non-loopback") {
+		var ce *ConfigError
+		if !errors.Is(err, ErrNonLoopback) || !errors.As(err, &ce) || !strings.Contains(err.Error(), "--allow-non-loopback") {
 			t.Errorf("Start(%q): err = %v, want ErrNonLoopback naming --allow-non-loopback", addr, err)
 		}
 	}
