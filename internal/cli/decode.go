@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/output"
+	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // Token kinds for DecodeOptions.CurrentToken.
@@ -66,6 +69,7 @@ func newCmdDecode(f *Factory, runF func(*DecodeOptions) error) *cobra.Command {
 		HTTPClient: func() (*http.Client, error) { return f.HTTPClient("") },
 	}
 	opts.ProfileKeys = func(context.Context) (string, string, error) { return profileKeys(f) }
+	opts.CurrentToken = func(_ context.Context, kind string) (string, error) { return currentToken(f, kind) }
 	var accessToken, idToken bool
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN|-]",
@@ -190,6 +194,36 @@ func profileKeys(f *Factory) (string, string, error) {
 		p.Issuer = v
 	}
 	return p.Issuer, p.JWKSURL, nil
+}
+
+// currentToken reads the profile's cached access or ID token, as it is: an
+// expired token is shown (and said to be expired), never renewed here.
+func currentToken(f *Factory, kind string) (string, error) {
+	r, err := f.Resolve(config.Overrides{})
+	if err != nil {
+		return "", err
+	}
+	cache, err := f.Cache()
+	if err != nil {
+		return "", err
+	}
+	e, err := cache.Load(r.Key)
+	if errors.Is(err, tokencache.ErrNotFound) || (err == nil && e.AccessToken == "" && e.IDToken == "") {
+		return "", &session.LoginRequiredError{Profile: r}
+	}
+	if err != nil {
+		return "", err
+	}
+	if kind == TokenKindID {
+		if e.IDToken == "" {
+			return "", fmt.Errorf("profile %q has no ID token: the server sent none (log in with the openid scope to get one)", r.Name)
+		}
+		return e.IDToken, nil
+	}
+	if e.AccessToken == "" {
+		return "", &session.LoginRequiredError{Profile: r}
+	}
+	return e.AccessToken, nil
 }
 
 func runDecode(ctx context.Context, o *DecodeOptions) error {

@@ -230,8 +230,6 @@ func TestDecodeUsageErrors(t *testing.T) {
 		{"unset secret env", false, []string{"decode", "--secret-env", "OAT_NOPE", tok}, 2, "oat: --secret-env OAT_NOPE: that environment variable is not set or empty"},
 		{"negative leeway", false, []string{"decode", "--verify", "--leeway", "-1s", tok}, 2, "oat: --leeway must not be negative"},
 		{"bad leeway", false, []string{"decode", "--leeway", "soon", tok}, 2, ""},
-		{"no token cache wired", false, []string{"decode", "--access-token"}, 1,
-			"oat: --access-token: reading the profile's cached token is not available in this build"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newDecodeEnv(t)

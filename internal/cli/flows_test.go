@@ -97,6 +97,24 @@ func TestLoginPKCETokenRefreshEndToEnd(t *testing.T) {
 		t.Error("the cache file holds the refresh token")
 	}
 
+	// decode reads the profile's current tokens and verifies the ID token
+	// with the keys of the profile's issuer.
+	e.mustRun(0, "decode", "--id-token", "-o", "json")
+	var dec struct {
+		Payload map[string]any `json:"payload"`
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &dec); err != nil || dec.Payload["sub"] != authtest.Subject || dec.Payload["iss"] != e.op.Issuer {
+		t.Errorf("decode --id-token: %v %s", err, e.out)
+	}
+	e.mustRun(0, "decode", "--id-token", "--verify")
+	if !strings.Contains(e.errOut.String(), "signature valid") {
+		t.Errorf("decode --id-token --verify stderr = %q", e.errOut)
+	}
+	e.mustRun(0, "decode", "--access-token")
+	if e.out.Len() == 0 {
+		t.Error("decode --access-token printed nothing")
+	}
+
 	// A cache hit: same token, no request, no browser, keychain not needed.
 	e.store.SetUnavailable("locked for this test")
 	grants := e.op.Grants(refreshGrant)
@@ -277,6 +295,9 @@ func TestRevoke(t *testing.T) {
 	}
 	if code := e.run("token"); code != ExitLoginRequired || e.errOut.String() != "oat: profile \"work\" needs login: run oat login -p work\n" {
 		t.Errorf("token after revoke: exit %d, stderr %q", code, e.errOut)
+	}
+	if code := e.run("decode", "--access-token"); code != ExitLoginRequired || !strings.Contains(e.errOut.String(), "needs login") {
+		t.Errorf("decode --access-token after revoke: exit %d, stderr %q", code, e.errOut)
 	}
 
 	// --force deletes locally even when the server fails; --local-only never asks it.
