@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oatcli/oat/internal/issuer"
+	"github.com/oatcli/oat/internal/keychain"
 )
 
 func TestNewCmdIssuerServeFlags(t *testing.T) {
@@ -143,5 +144,58 @@ func TestIssuerHintsWithOat(t *testing.T) {
 	e.mustRun(ExitOK, "decode", "--verify", "--issuer", iss.URL, tok)
 	if !strings.Contains(e.out.String(), "oat-machine") {
 		t.Errorf("decode output lacks the subject:\n%s", e.out.String())
+	}
+}
+
+// oat login (PKCE and device), token, refresh and revoke against oat's own
+// issuer, as `oat demo` will do it: auto-approve, a browser that just follows
+// redirects, a throwaway keychain.
+func TestLoginAgainstOwnIssuer(t *testing.T) {
+	t.Parallel()
+	iss, err := issuer.Start(context.Background(), issuer.Config{AutoApprove: true, DeviceInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	for _, flow := range []string{"pkce", "device"} {
+		t.Run(flow, func(t *testing.T) {
+			e := newTestEnv(t)
+			store := keychain.NewMemory()
+			var opened []string
+			e.configure = func(f *Factory) {
+				f.StoreFor = func(string) (keychain.Store, error) { return store, nil }
+				f.Browser = func(u string) error {
+					opened = append(opened, u)
+					resp, err := http.Get(u) // follows the redirects to oat's loopback listener
+					if err != nil {
+						return err
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						return errors.New(resp.Status)
+					}
+					return nil
+				}
+			}
+			// The line the issuer prints, as a shell would split it.
+			line := iss.ProfileAddCommand(issuer.DefaultPublicClient)
+			args := strings.Fields(strings.TrimPrefix(line[:strings.Index(line, " --scope ")], "oat "))
+			args = append(args, "--scope", issuer.DefaultScopes, "--flow", flow)
+			e.mustRun(ExitOK, args...)
+			e.mustRun(ExitOK, "login", "-p", "local")
+			if len(opened) != 1 || !strings.Contains(e.errOut.String(), "alice") {
+				t.Errorf("opened %v; stderr: %s", opened, e.errOut)
+			}
+			e.mustRun(ExitOK, "token", "-p", "local")
+			at := e.out.String()
+			e.mustRun(ExitOK, "refresh", "-p", "local")
+			if e.out.String() == at {
+				t.Error("refresh printed the same access token")
+			}
+			e.mustRun(ExitOK, "revoke", "-p", "local")
+			if !strings.Contains(e.errOut.String(), "Revoked the refresh token") {
+				t.Errorf("revoke stderr: %s", e.errOut)
+			}
+		})
 	}
 }
