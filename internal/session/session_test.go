@@ -1,0 +1,165 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/tokencache"
+)
+
+// flakyStore fails Set after failSetAfter successful calls.
+type flakyStore struct {
+	*keychain.Memory
+	sets, failSetAfter int
+}
+
+func (s *flakyStore) Set(key, secret string) error {
+	s.sets++
+	if s.failSetAfter >= 0 && s.sets > s.failSetAfter {
+		return errors.New("keychain said no")
+	}
+	return s.Memory.Set(key, secret)
+}
+
+func newManager(t *testing.T, op *authtest.OP, st keychain.Store) *Manager {
+	t.Helper()
+	f := &config.File{Profiles: map[string]config.Profile{"work": op.Profile(config.FlowPKCE)}}
+	r, err := f.Resolve("work", config.Overrides{}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Manager{
+		Profile: r,
+		Cache:   tokencache.New(filepath.Join(t.TempDir(), "cache")),
+		Store:   func() (keychain.Store, error) { return st, nil },
+		HTTP:    func() (*http.Client, error) { return http.DefaultClient, nil },
+	}
+}
+
+func login(t *testing.T, m *Manager) *tokencache.Entry {
+	t.Helper()
+	e, err := m.Login(context.Background(), config.FlowPKCE, LoginOptions{Browser: authtest.NewBrowser(t).Open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	mem := keychain.NewMemory()
+	m := newManager(t, op, mem)
+	login(t, m)
+	rt1, _ := mem.Get("work")
+
+	// Another process (sharing the keychain) refreshes: it rotates rt1 to rt2.
+	ep, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, m.Profile.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &auth.Client{Profile: m.Profile.Profile, Endpoints: ep, HTTP: http.DefaultClient}
+	res, err := other.Refresh(context.Background(), rt1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt2 := res.Token.RefreshToken
+	// This process read rt1 before that, so its first attempt gets
+	// invalid_grant; by then the keychain holds rt2.
+	reads := 0
+	m.Store = func() (keychain.Store, error) {
+		return &readHook{Memory: mem, onGet: func() {
+			reads++
+			if reads == 1 {
+				_ = mem.Set("work", rt1)
+			} else {
+				_ = mem.Set("work", rt2)
+			}
+		}}, nil
+	}
+	before := op.Grants("refresh_token")
+	e, err := m.Refresh(context.Background())
+	if err != nil {
+		t.Fatalf("refresh after another process rotated the token: %v", err)
+	}
+	if op.Grants("refresh_token")-before != 2 || e.AccessToken == "" {
+		t.Errorf("grants %d, want 2 (rt1 rejected, rt2 accepted)", op.Grants("refresh_token")-before)
+	}
+	if got, _ := mem.Get("work"); got == rt1 || got == rt2 {
+		t.Error("the token rotated from rt2 was not stored")
+	}
+}
+
+type readHook struct {
+	*keychain.Memory
+	onGet func()
+}
+
+func (r *readHook) Get(key string) (string, error) {
+	r.onGet()
+	return r.Memory.Get(key)
+}
+
+func TestRotatedTokenStoredBeforeTheCache(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	st := &flakyStore{Memory: keychain.NewMemory(), failSetAfter: 1} // login's Set works, the rotation's fails
+	m := newManager(t, op, st)
+	first := login(t, m)
+	_, err := m.Refresh(context.Background())
+	if err == nil || err.Error() != "storing the rotated refresh token: keychain said no" {
+		t.Fatalf("err = %v", err)
+	}
+	// Nothing else happened with the response: the cache still holds the old token.
+	e, _ := m.Cache.Load("work")
+	if e.AccessToken != first.AccessToken {
+		t.Error("the cache was updated although the rotated refresh token could not be stored")
+	}
+}
+
+func TestSettingsChangeIsACacheMiss(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	mem := keychain.NewMemory()
+	m := newManager(t, op, mem)
+	login(t, m)
+	if m.Cached(time.Minute) == nil {
+		t.Fatal("no cache hit right after login")
+	}
+	p := m.Profile.Profile
+	p.Scopes = append(p.Scopes, "email")
+	m.Profile.Profile, m.Profile.Fingerprint = p, config.Fingerprint(p)
+	if m.Cached(time.Minute) != nil {
+		t.Error("a token minted for other scopes was returned")
+	}
+}
+
+func TestDiscoveryCachedForRenewals(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	var discoveries int
+	op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			discoveries++
+		}
+		return false
+	})
+	m := newManager(t, op, keychain.NewMemory())
+	login(t, m)
+	for range 3 {
+		if _, err := m.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if discoveries != 1 {
+		t.Errorf("%d discovery requests for a login and 3 refreshes, want 1", discoveries)
+	}
+}
