@@ -450,3 +450,36 @@ func TestLoginTimeout(t *testing.T) {
 		t.Error("something was stored")
 	}
 }
+
+func TestVerboseLogsExchangesWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "-v", "login")
+	rt, _ := e.store.Get("work")
+	e.mustRun(0, "-v", "token", "--min-ttl", "1h")
+	log := e.errOut.String()
+	if !strings.Contains(log, "* POST "+e.op.Issuer+"/oauth/token -> 200 OK") {
+		t.Errorf("verbose log lacks the token exchange:\n%s", log)
+	}
+	tok := strings.TrimSpace(e.out.String())
+	newRT, _ := e.store.Get("work")
+	for name, secret := range map[string]string{"access token": tok, "old refresh token": rt, "new refresh token": newRT} {
+		if secret != "" && strings.Contains(log, secret) {
+			t.Errorf("the %s appears in the verbose log", name)
+		}
+	}
+}
+
+func TestInterruptedLoginExits130(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	ctx, cancel := context.WithCancel(context.Background())
+	f := e.factory()
+	f.Browser = func(string) error { cancel(); return nil } // Ctrl-C while waiting for the browser
+	if code := Run(ctx, f, []string{"login"}); code != ExitInterrupted {
+		t.Errorf("exit %d, want 130; stderr %q", code, e.errOut)
+	}
+	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
+		t.Error("an interrupted login stored something")
+	}
+}
