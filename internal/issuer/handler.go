@@ -12,7 +12,6 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-	"golang.org/x/text/language"
 )
 
 // Paths of the pages this package adds to the provider's endpoints.
@@ -33,7 +32,6 @@ func newHandler(issuerURL string, st *storage, c Config) (http.Handler, error) {
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
-		SupportedUILocales:    []language.Tag{language.English},
 		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess},
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime:     10 * time.Minute,
