@@ -100,6 +100,8 @@ storage unavailable.`,
 		newCmdRevoke(f, nil),
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
+		newCmdIssuer(f),
+		newCmdDemo(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
