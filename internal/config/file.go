@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/oatcli/oat/internal/fsutil"
+
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -43,17 +45,11 @@ func Path(getenv func(string) string) (string, error) {
 	if p := getenv("OAT_CONFIG"); p != "" {
 		return p, nil
 	}
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		return filepath.Join(x, "oat", "config.toml"), nil
+	dir, err := fsutil.XDGDir(getenv, "XDG_CONFIG_HOME", "config file (set OAT_CONFIG)", ".config")
+	if err != nil {
+		return "", &Error{Msg: err.Error()}
 	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", &Error{Msg: "cannot find the config file: set OAT_CONFIG or HOME"}
-		}
-	}
-	return filepath.Join(home, ".config", "oat", "config.toml"), nil
+	return filepath.Join(dir, "config.toml"), nil
 }
 
 // Load reads and validates the file at path. A missing file is an empty config.
@@ -134,36 +130,10 @@ func (f *File) Save() error {
 	if err := enc.Encode(f); err != nil {
 		return fmt.Errorf("encoding config: %w", err)
 	}
-	return WriteFileAtomic(f.Path, buf.Bytes())
-}
-
-// WriteFileAtomic writes data to path through a temp file in the same folder
-// and a rename, so readers see the old or the new file, never a partial one.
-// The folder is created 0700 and the file is 0600.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The folder may be the user's own (OAT_CONFIG): create it 0700 if
+	// missing, but never change an existing folder's mode.
+	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fsutil.WriteFileAtomic(f.Path, buf.Bytes())
 }

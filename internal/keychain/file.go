@@ -2,10 +2,11 @@ package keychain
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/oatcli/oat/internal/fsutil"
 )
 
 // fileSuffix ends the name of each refresh-token file in the state folder.
@@ -21,7 +22,7 @@ func NewFile(dir string) Store { return &fileStore{dir: dir} }
 func (s *fileStore) Kind() string { return KindFile }
 
 func (s *fileStore) path(key string) (string, error) {
-	name, err := fileName(key)
+	name, err := fsutil.FileName(key)
 	if err != nil {
 		return "", err
 	}
@@ -66,7 +67,7 @@ func (s *fileStore) Set(key, secret string) error {
 	if err := s.mkdir(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(p, []byte(secret)); err != nil {
+	if err := fsutil.WriteFileAtomic(p, []byte(secret)); err != nil {
 		return s.unavailable("cannot write the refresh token", err)
 	}
 	return nil
@@ -100,43 +101,8 @@ func (s *fileStore) Check() error {
 
 // mkdir makes the folder 0700 (tightening it if it exists: it is oat's own).
 func (s *fileStore) mkdir() error {
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return s.unavailable("cannot create the state folder", err)
-	}
-	if err := os.Chmod(s.dir, 0o700); err != nil {
-		return s.unavailable("cannot restrict the state folder to its owner", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a 0600 temp file in the same folder, syncs
-// it and renames it over path: readers see the old or the new content, never
-// a partial file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename: %w", err)
+	if err := fsutil.PrivateDir(s.dir); err != nil {
+		return s.unavailable("cannot create the state folder (or restrict it to its owner)", err)
 	}
 	return nil
 }

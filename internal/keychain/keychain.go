@@ -7,9 +7,8 @@ package keychain
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/oatcli/oat/internal/fsutil"
 )
 
 var (
@@ -72,40 +71,5 @@ func (e *unavailableError) Unwrap() []error {
 // else ~/.local/state/oat (on every OS). A relative XDG_STATE_HOME is ignored,
 // as the XDG spec says.
 func StateDir(env func(string) string) (string, error) {
-	if x := env("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "oat"), nil
-	}
-	home := env("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil || home == "" {
-			return "", errors.New("cannot find the state folder for file storage: set XDG_STATE_HOME or HOME")
-		}
-	}
-	return filepath.Join(home, ".local", "state", "oat"), nil
-}
-
-// fileName turns a key into a safe file name: letters, digits, '-', '_' and
-// '.' stay, everything else (and a leading '.') becomes %XX. The mapping is
-// one to one, so two keys never share a file, and no key can name a path
-// outside the folder.
-func fileName(key string) (string, error) {
-	if key == "" {
-		return "", errors.New("empty storage key")
-	}
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		safe := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '_' || (c == '.' && i > 0)
-		if safe {
-			b.WriteByte(c)
-			continue
-		}
-		const hex = "0123456789ABCDEF"
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String(), nil
+	return fsutil.XDGDir(env, "XDG_STATE_HOME", "state folder for file storage", ".local", "state")
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oatcli/oat/internal/fsutil"
+
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 )
@@ -57,7 +59,10 @@ func (m *Manager) endpoints(ctx context.Context, hc *http.Client, fresh bool) (*
 	}
 	if path != "" {
 		if b, err := json.Marshal(discoveryEntry{Endpoints: ep, Fetched: m.now()}); err == nil {
-			_ = config.WriteFileAtomic(path, b) // a cache: failing to write it only costs a request later
+			// A cache: failing to write it only costs a request later.
+			if fsutil.PrivateDir(filepath.Dir(path)) == nil {
+				_ = fsutil.WriteFileAtomic(path, b)
+			}
 		}
 	}
 	return ep, nil

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oatcli/oat/internal/fsutil"
+
 	"github.com/gofrs/flock"
 )
 
@@ -52,17 +54,7 @@ type Cache struct{ dir string }
 // Dir returns the cache folder: $XDG_CACHE_HOME/oat, else ~/.cache/oat (on
 // every OS). A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
 func Dir(env func(string) string) (string, error) {
-	if x := env("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "oat"), nil
-	}
-	home := env("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil || home == "" {
-			return "", errors.New("cannot find the token cache folder: set XDG_CACHE_HOME or HOME")
-		}
-	}
-	return filepath.Join(home, ".cache", "oat"), nil
+	return fsutil.XDGDir(env, "XDG_CACHE_HOME", "token cache folder", ".cache")
 }
 
 // New returns the cache in dir (see Dir). Nothing is touched until used.
@@ -77,7 +69,7 @@ const (
 )
 
 func (c *Cache) path(key, suffix string) (string, error) {
-	name, err := fileName(key)
+	name, err := fsutil.FileName(key)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +117,7 @@ func (c *Cache) Save(key string, e *Entry) error {
 	if err := c.mkdir(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(p, b); err != nil {
+	if err := fsutil.WriteFileAtomic(p, b); err != nil {
 		return fmt.Errorf("writing the token cache: %w", err)
 	}
 	return nil
@@ -160,7 +152,7 @@ func (c *Cache) Keys() ([]string, error) {
 		if !ok || d.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		if key, ok := keyName(name); ok {
+		if key, ok := fsutil.KeyName(name); ok {
 			keys = append(keys, key)
 		}
 	}
@@ -214,93 +206,8 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
 func (c *Cache) mkdir() error {
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+	if err := fsutil.PrivateDir(c.dir); err != nil {
 		return fmt.Errorf("creating the token cache folder: %w", err)
 	}
-	if err := os.Chmod(c.dir, 0o700); err != nil {
-		return fmt.Errorf("restricting the token cache folder to its owner: %w", err)
-	}
 	return nil
-}
-
-// writeFileAtomic writes data to a 0600 temp file next to path, syncs it and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// fileName turns a key into a safe file name: letters, digits, '-', '_' and
-// '.' stay, anything else (and a leading '.') becomes %XX. The mapping is one
-// to one and no result can name a path outside the folder.
-func fileName(key string) (string, error) {
-	if key == "" {
-		return "", errors.New("empty token cache key")
-	}
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '_' || (c == '.' && i > 0) {
-			b.WriteByte(c)
-			continue
-		}
-		const hex = "0123456789ABCDEF"
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String(), nil
-}
-
-// keyName reverses fileName; ok is false for names fileName never makes.
-func keyName(name string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		if name[i] != '%' {
-			b.WriteByte(name[i])
-			continue
-		}
-		if i+2 >= len(name) {
-			return "", false
-		}
-		hi, lo := unhex(name[i+1]), unhex(name[i+2])
-		if hi < 0 || lo < 0 {
-			return "", false
-		}
-		b.WriteByte(byte(hi<<4 | lo))
-		i += 2
-	}
-	return b.String(), b.Len() > 0
-}
-
-func unhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }

@@ -1,0 +1,125 @@
+// Package fsutil holds the file-system conventions every oat store shares:
+// atomic 0600 writes, 0700 folders of oat's own, XDG base directories, and
+// file names made from storage keys.
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteFileAtomic writes data to a 0600 temp file in path's folder, syncs it
+// and renames it over path: readers see the old or the new content, never a
+// partial file. The folder must exist.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename: %w", err)
+	}
+	return nil
+}
+
+// PrivateDir creates dir 0700, tightening it if it exists: use it only for
+// folders that are oat's own (cache, state), never for a user-chosen one.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// XDGDir returns $xdgVar/oat, else $HOME/<fallback...>/oat — the same on
+// every OS. A relative $xdgVar is ignored, as the XDG spec says. what names
+// the folder in the error when neither variable helps.
+func XDGDir(env func(string) string, xdgVar, what string, fallback ...string) (string, error) {
+	if x := env(xdgVar); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "oat"), nil
+	}
+	home := env("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil || home == "" {
+			return "", fmt.Errorf("cannot find the %s: set %s or HOME", what, xdgVar)
+		}
+	}
+	return filepath.Join(append(append([]string{home}, fallback...), "oat")...), nil
+}
+
+// FileName turns a storage key into a safe file name: letters, digits, '-',
+// '_' and '.' stay, anything else (and a leading '.') becomes %XX. The mapping
+// is one to one, so two keys never share a file, and no key can name a path
+// outside the folder.
+func FileName(key string) (string, error) {
+	if key == "" {
+		return "", errors.New("empty storage key")
+	}
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || (c == '.' && i > 0) {
+			b.WriteByte(c)
+			continue
+		}
+		const hex = "0123456789ABCDEF"
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String(), nil
+}
+
+// KeyName reverses FileName; ok is false for names FileName never makes.
+func KeyName(name string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] != '%' {
+			b.WriteByte(name[i])
+			continue
+		}
+		if i+2 >= len(name) {
+			return "", false
+		}
+		hi, lo := unhex(name[i+1]), unhex(name[i+2])
+		if hi < 0 || lo < 0 {
+			return "", false
+		}
+		b.WriteByte(byte(hi<<4 | lo))
+		i += 2
+	}
+	return b.String(), b.Len() > 0
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}

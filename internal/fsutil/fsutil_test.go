@@ -1,0 +1,71 @@
+package fsutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestFileNameRoundTripAndSafety(t *testing.T) {
+	for _, key := range []string{"work", "adhoc-0123abcd", "a.b_c-d", ".hidden", "../../etc/passwd", "名前", "a/b\\c%"} {
+		name, err := FileName(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(name) != name || name == "." || name == ".." || name[0] == '.' {
+			t.Errorf("FileName(%q) = %q is not a plain file name", key, name)
+		}
+		if back, ok := KeyName(name); !ok || back != key {
+			t.Errorf("KeyName(FileName(%q)) = %q, %v", key, back, ok)
+		}
+	}
+	if _, err := FileName(""); err == nil {
+		t.Error("empty key accepted")
+	}
+	if _, ok := KeyName("%zz"); ok {
+		t.Error("KeyName accepted a name FileName never makes")
+	}
+}
+
+func TestXDGDir(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	got, _ := XDGDir(env(map[string]string{"XDG_CACHE_HOME": "/x", "HOME": "/h"}), "XDG_CACHE_HOME", "cache", ".cache")
+	if got != "/x/oat" {
+		t.Errorf("got %q", got)
+	}
+	got, _ = XDGDir(env(map[string]string{"XDG_CACHE_HOME": "relative", "HOME": "/h"}), "XDG_CACHE_HOME", "cache", ".cache")
+	if got != "/h/.cache/oat" {
+		t.Errorf("relative XDG var: got %q", got)
+	}
+	got, _ = XDGDir(env(map[string]string{"HOME": "/h"}), "XDG_STATE_HOME", "state", ".local", "state")
+	if got != "/h/.local/state/oat" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestWriteFileAtomicAndPrivateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "oat")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := PrivateDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "f")
+	for _, data := range []string{"one", "two"} {
+		if err := WriteFileAtomic(p, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != data {
+			t.Errorf("content %q, want %q", b, data)
+		}
+	}
+	fi, _ := os.Stat(p)
+	di, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
+		t.Errorf("modes: file %v, dir %v", fi.Mode().Perm(), di.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temp files left behind: %d entries", len(entries))
+	}
+}
