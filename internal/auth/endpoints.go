@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,7 +53,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		JWKSURL:       p.JWKSURL,
 	}
 	if p.Issuer != "" {
-		if err := checkURL("issuer", p.Issuer); err != nil {
+		if err := config.CheckURL("issuer", p.Issuer); err != nil {
 			return nil, err
 		}
 	}
@@ -91,7 +90,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		if u.v == "" {
 			continue
 		}
-		if err := checkURL(u.name, u.v); err != nil {
+		if err := config.CheckURL(u.name, u.v); err != nil {
 			return nil, err
 		}
 	}
@@ -180,29 +179,3 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, i
 	return &md, resp.StatusCode, nil
 }
 
-// checkURL accepts https URLs, and http URLs on loopback hosts only.
-func checkURL(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s %q is not an absolute URL", name, raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopbackHost(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%s %s uses http: only https is allowed, except on loopback hosts", name, raw)
-	default:
-		return fmt.Errorf("%s %q: scheme must be https", name, raw)
-	}
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}

@@ -126,8 +126,8 @@ func TestResolveEndpointsErrors(t *testing.T) {
 		{"html 502", config.Profile{Issuer: html502.URL}, "discovery: server answered 502", true},
 		{"no metadata", config.Profile{Issuer: notFound.URL}, "publishes no OpenID or OAuth metadata", false},
 		{"http issuer", config.Profile{Issuer: "http://login.example.com"}, "only https is allowed", false},
-		{"http token url", config.Profile{TokenURL: "http://login.example.com/token"}, "token_url http://login.example.com/token uses http", false},
-		{"discovered http url", config.Profile{Issuer: httpToken.URL}, "token_url http://tokens.example.com/t uses http", false},
+		{"http token url", config.Profile{TokenURL: "http://login.example.com/token"}, `token_url "http://login.example.com/token" uses http`, false},
+		{"discovered http url", config.Profile{Issuer: httpToken.URL}, `token_url "http://tokens.example.com/t" uses http`, false},
 		{"nothing", config.Profile{ClientID: "x"}, "no issuer and no token_url", false},
 	}
 	for _, tt := range tests {

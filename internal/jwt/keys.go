@@ -10,12 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/oatcli/oat/internal/config"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -96,20 +97,12 @@ func CheckURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if config.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host (127.0.0.1, ::1, localhost)", raw)
 	}
 	return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host", raw)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ---- key files
