@@ -38,23 +38,31 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
   curl -H "$(oat token -o header)" https://api.example.com/
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
-				return err
-			}
-			if err := checkTokenOutput(opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runToken(cmd.Context(), opts)
-		},
+		RunE: tokenRunE(opts, runF),
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)
 	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "renew when the access token expires within this duration")
 	return cmd
+}
+
+// tokenRunE checks token/refresh flags, then runs runF (tests) or runToken.
+func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := finishServerFlags(cmd, &opts.Settings); err != nil {
+			return err
+		}
+		if err := output.CheckFormat(opts.Output, "raw", "json", "header"); err != nil {
+			return &UsageError{Err: err}
+		}
+		if opts.MinTTL < 0 {
+			return usageErrorf("--min-ttl must not be negative")
+		}
+		if runF != nil {
+			return runF(cmd.Context(), opts)
+		}
+		return runToken(cmd.Context(), opts)
+	}
 }
 
 func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
@@ -63,15 +71,6 @@ func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"raw", "json", "header"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-func checkTokenOutput(opts *TokenOptions) error {
-	if err := output.CheckFormat(opts.Output, "raw", "json", "header"); err != nil {
-		return &UsageError{Err: err}
-	}
-	if opts.MinTTL < 0 {
-		return usageErrorf("--min-ttl must not be negative")
-	}
-	return nil
-}
 
 func runToken(ctx context.Context, o *TokenOptions) error {
 	m, err := o.F.Session(o.Settings)
@@ -138,18 +137,7 @@ func newCmdRefresh(f *Factory, runF func(context.Context, *TokenOptions) error) 
 		Long: `Force a refresh-token grant now (a new client-credentials grant for machine
 profiles), store the rotated refresh token, and print the new access token.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
-				return err
-			}
-			if err := checkTokenOutput(opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runToken(cmd.Context(), opts)
-		},
+		RunE: tokenRunE(opts, runF),
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)
