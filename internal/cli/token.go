@@ -71,7 +71,6 @@ func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"raw", "json", "header"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-
 func runToken(ctx context.Context, o *TokenOptions) error {
 	m, err := o.F.Session(o.Settings)
 	if err != nil {
