@@ -178,4 +178,3 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, i
 	}
 	return &md, resp.StatusCode, nil
 }
-
