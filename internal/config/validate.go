@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -100,15 +99,41 @@ func (p *Profile) Set(key, value string) error {
 	return fmt.Errorf("unknown key %q (known keys: %s, auth_params.NAME)", key, strings.Join(Keys(), ", "))
 }
 
-var (
-	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-)
+// isEnvName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$. A loop, not a
+// package-level regexp: compiling one at init costs every oat command, `oat
+// token` on a cache hit included.
+func isEnvName(s string) bool {
+	if s == "" || isDigit(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isProfileName reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$.
+func isProfileName(s string) bool {
+	if s == "" || len(s) > 64 || !isLetter(s[0]) && !isDigit(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 // ValidateName checks a profile name: letters, digits, '.', '_', '-', at most
 // 64 characters, not starting with a punctuation mark.
 func ValidateName(name string) error {
-	if !profileNameRE.MatchString(name) || strings.HasPrefix(name, "adhoc-") {
+	if !isProfileName(name) || strings.HasPrefix(name, "adhoc-") {
 		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' and '-' (at most 64, not starting with '.', '_', '-' or \"adhoc-\")", name)
 	}
 	return nil
@@ -128,7 +153,7 @@ func (p *Profile) Validate() error {
 			return err
 		}
 	}
-	if p.ClientSecretEnv != "" && !envNameRE.MatchString(p.ClientSecretEnv) {
+	if p.ClientSecretEnv != "" && !isEnvName(p.ClientSecretEnv) {
 		return fmt.Errorf("client_secret_env must name an environment variable (letters, digits, '_'), not hold the secret itself")
 	}
 	if err := oneOf("client_auth", p.ClientAuth, ClientAuthNone, ClientAuthBasic, ClientAuthPost); err != nil {
