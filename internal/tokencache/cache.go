@@ -174,13 +174,14 @@ func (c *Cache) Check() error {
 	return nil
 }
 
-// lockPoll is how often Lock tries again while another process holds it.
-const lockPoll = 25 * time.Millisecond
-
 // Lock takes the exclusive lock for key (an flock on <key>.lock, separate
-// from the entry so atomic renames do not disturb it), polling until it is
+// from the entry so atomic renames do not disturb it), waiting until it is
 // free or ctx ends. The OS releases it when the holder exits or is killed.
 // Call unlock once done.
+//
+// The wait is a blocking flock, not a poll: a waiter wakes as soon as the
+// holder is done, so 20 processes on an expired token finish about one
+// refresh after the first (a 25 ms poll cost each of them up to 25 ms more).
 func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error) {
 	p, err := c.path(key, lockSuffix)
 	if err != nil {
@@ -190,19 +191,36 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 		return nil, err
 	}
 	fl := flock.New(p, flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockPoll)
+	ok, err := fl.TryLock()
 	if err != nil {
 		fl.Close()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, ctx.Err())
-		}
 		return nil, fmt.Errorf("locking the token cache: %w", err)
 	}
-	if !ok {
-		fl.Close()
-		return nil, fmt.Errorf("locking the token cache: lock on %s not taken", p)
+	if ok {
+		return func() { fl.Close() }, nil
 	}
-	return func() { fl.Close() }, nil
+	if err := ctx.Err(); err != nil {
+		fl.Close()
+		return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fl.Lock() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			fl.Close()
+			return nil, fmt.Errorf("locking the token cache: %w", err)
+		}
+		return func() { fl.Close() }, nil
+	case <-ctx.Done():
+		// The blocked flock cannot be interrupted: release the lock as soon
+		// as it is taken (Close waits for Lock to return).
+		go func() {
+			<-done
+			fl.Close()
+		}()
+		return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, ctx.Err())
+	}
 }
 
 func (c *Cache) mkdir() error {
