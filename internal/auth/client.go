@@ -33,6 +33,10 @@ type Client struct {
 	Secret    string // client secret, "" for public clients
 	Endpoints *Endpoints
 	Now       func() time.Time // for ID-token time checks; time.Now when nil
+	// JWKSCache, when set, is a file that keeps the issuer's JWKS between
+	// runs (see fileKeySet), so a renewal's ID token is verified without a
+	// second request. Empty: the keys are fetched each time.
+	JWKSCache string
 }
 
 // Result is what a grant returned.
@@ -184,8 +188,13 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	if e.Issuer == "" || e.JWKSURL == "" {
 		return nil, errors.New("id token: cannot verify it without the issuer's keys: set issuer (and jwks_url if it has no discovery document)")
 	}
-	kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
-	keys := oidc.NewRemoteKeySet(kctx, e.JWKSURL)
+	var keys oidc.KeySet
+	if c.JWKSCache != "" {
+		keys = &fileKeySet{path: c.JWKSCache, url: e.JWKSURL, hc: c.checkedClient()}
+	} else {
+		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
+		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
+	}
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
 		SupportedSigningAlgs: e.SigningAlgs,

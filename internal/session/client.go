@@ -30,7 +30,19 @@ func (m *Manager) client(ctx context.Context, fresh bool) (*auth.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: m.Secret, Endpoints: ep, Now: m.Now}, nil
+	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: m.Secret, Endpoints: ep, Now: m.Now,
+		JWKSCache: m.jwksPath(ep.JWKSURL)}, nil
+}
+
+// jwksPath names the file that keeps the JWKS at url beside the discovery
+// cache, so that a renewal verifies its ID token without fetching the keys:
+// one round trip. "" when there is no cache folder or no JWKS URL.
+func (m *Manager) jwksPath(url string) string {
+	if url == "" || m.Cache == nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(m.Cache.Dir(), "discovery", "jwks-"+hex.EncodeToString(sum[:12])+".json")
 }
 
 type discoveryEntry struct {

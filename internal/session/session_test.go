@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,5 +163,52 @@ func TestDiscoveryCachedForRenewals(t *testing.T) {
 	}
 	if discoveries != 1 {
 		t.Errorf("%d discovery requests for a login and 3 refreshes, want 1", discoveries)
+	}
+}
+
+// A renewal is one round trip: the ID token in the refresh response is
+// verified against the JWKS kept in the cache folder, fetched again only when
+// the cached keys do not verify it (the issuer rotated its keys).
+func TestRefreshIsOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	var requests, keys atomic.Int32
+	op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		requests.Add(1)
+		if r.URL.Path == "/keys" {
+			keys.Add(1)
+		}
+		return false
+	})
+	m := newManager(t, op, keychain.NewMemory())
+	login(t, m)
+	requests.Store(0)
+	keys.Store(0)
+	for range 3 {
+		e, err := m.Refresh(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.IDToken == "" {
+			t.Fatal("the refresh brought no ID token: this test needs one")
+		}
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("%d requests for 3 refreshes, want 3 (keys fetched %d times)", n, keys.Load())
+	}
+
+	// Keys that no longer verify (rotation): fetched again, once.
+	path := m.jwksPath(op.Issuer + "/keys")
+	if err := os.WriteFile(path, []byte(`{"keys":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys.Store(0)
+	for range 2 {
+		if _, err := m.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := keys.Load(); n != 1 {
+		t.Errorf("keys fetched %d times after a rotation, want 1", n)
 	}
 }
