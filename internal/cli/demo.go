@@ -1,3 +1,5 @@
+//go:build !noissuer
+
 package cli
 
 import (
@@ -18,6 +20,13 @@ import (
 	"github.com/oatcli/oat/internal/issuer"
 	"github.com/oatcli/oat/internal/output"
 )
+
+// issuerCommands are `oat issuer` and `oat demo`, built in. (Built with
+// -tags noissuer, oat runs them from the oat-issuer binary instead: see
+// issuer_exec.go.)
+func issuerCommands(f *Factory) []*cobra.Command {
+	return []*cobra.Command{newCmdIssuer(f), newCmdDemo(f, nil)}
+}
 
 // DemoOptions drive `oat demo`.
 type DemoOptions struct {

@@ -31,6 +31,12 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
+// SilentExit ends oat with Code and prints nothing: whoever failed has
+// already said why (a child program oat ran).
+type SilentExit struct{ Code int }
+
+func (e *SilentExit) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
 func usageErrorf(format string, a ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, a...)}
 }
@@ -42,6 +48,10 @@ func ExitCode(err error, interrupted bool) int {
 	}
 	if interrupted && errors.Is(err, context.Canceled) {
 		return ExitInterrupted
+	}
+	var se *SilentExit
+	if errors.As(err, &se) {
+		return se.Code
 	}
 	var (
 		ue *UsageError

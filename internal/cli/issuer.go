@@ -1,3 +1,5 @@
+//go:build !noissuer
+
 package cli
 
 import (

@@ -32,6 +32,10 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	var se *SilentExit
+	if errors.As(err, &se) {
+		return se.Code
+	}
 	var ue *UsageError
 	if !started(cmd) && !errors.As(err, &ue) {
 		// cobra rejected the command line (unknown command, wrong number of
@@ -83,7 +87,6 @@ storage unavailable.`,
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetVersionTemplate("oat {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 
 	pf := root.PersistentFlags()
@@ -100,11 +103,10 @@ storage unavailable.`,
 		newCmdRevoke(f, nil),
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
-		newCmdIssuer(f),
-		newCmdDemo(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
+	root.AddCommand(issuerCommands(f)...)
 	root.InitDefaultCompletionCmd()
 	return root
 }
