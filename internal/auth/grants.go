@@ -33,12 +33,23 @@ func (c *Client) ClientCredentials(ctx context.Context) (*Result, error) {
 	return c.result(ctx, tok, "")
 }
 
-// Refresh runs the refresh-token grant. The result's Token.RefreshToken is the
-// rotated one when the server rotated it, else the one passed in. invalid_grant
-// gives an error matching ErrLoginRequired; temporary failures give
-// *httpx.TemporaryError. A 429/5xx with a Retry-After that fits in ctx is
-// retried once.
+// Refresh runs the refresh-token grant and checks the response (RefreshGrant
+// then Complete). A caller that must store a rotated refresh token before
+// anything else can fail calls the two itself.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Result, error) {
+	tok, err := c.RefreshGrant(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return c.Complete(ctx, tok)
+}
+
+// RefreshGrant runs the refresh-token grant and returns the server's answer
+// unchecked. Its RefreshToken is the rotated one when the server rotated it,
+// else the one passed in. invalid_grant gives an error matching
+// ErrLoginRequired; temporary failures give *httpx.TemporaryError. A 429/5xx
+// with a Retry-After that fits in ctx is retried once.
+func (c *Client) RefreshGrant(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
 	if refreshToken == "" {
 		return nil, ErrLoginRequired
 	}
@@ -63,6 +74,12 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Result, err
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = refreshToken
 	}
+	return tok, nil
+}
+
+// Complete checks a refresh response (its ID token, when one came) and
+// builds the Result.
+func (c *Client) Complete(ctx context.Context, tok *oauth2.Token) (*Result, error) {
 	return c.result(ctx, tok, "")
 }
 

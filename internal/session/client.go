@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -30,7 +29,13 @@ func (m *Manager) client(ctx context.Context, fresh bool) (*auth.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: m.Secret, Endpoints: ep, Now: m.Now,
+	secret := ""
+	if m.Secret != nil {
+		if secret, err = m.Secret(); err != nil {
+			return nil, err
+		}
+	}
+	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: secret, Endpoints: ep, Now: m.Now,
 		JWKSCache: m.jwksPath(ep.JWKSURL)}, nil
 }
 
@@ -89,36 +94,6 @@ func (m *Manager) discoveryPath(p config.Profile) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{p.Issuer, p.AuthorizationURL, p.TokenURL,
 		p.DeviceAuthorizationURL, p.RevocationURL, p.JWKSURL, p.Flow}, "\n")))
 	return filepath.Join(m.Cache.Dir(), "discovery", hex.EncodeToString(sum[:12])+".json")
-}
-
-// jwtNumericClaim reads one integer claim from a JWT's payload without
-// verifying it (used only to learn an access token's expiry).
-func jwtNumericClaim(tok, name string) (int64, bool) {
-	parts := strings.SplitN(tok, ".", 3)
-	if len(parts) != 3 {
-		return 0, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return 0, false
-	}
-	var claims map[string]json.RawMessage
-	if json.Unmarshal(b, &claims) != nil {
-		return 0, false
-	}
-	var v json.Number
-	if json.Unmarshal(claims[name], &v) != nil {
-		return 0, false
-	}
-	n, err := v.Int64()
-	if err != nil {
-		f, ferr := v.Float64()
-		if ferr != nil {
-			return 0, false
-		}
-		n = int64(f)
-	}
-	return n, true
 }
 
 // HasDeviceEndpoint reports whether the profile's server offers the device

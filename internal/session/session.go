@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/oatcli/oat/internal/auth"
@@ -31,8 +30,9 @@ type Manager struct {
 	Store func() (keychain.Store, error)
 	// HTTP returns the HTTP client; called only when a request is needed.
 	HTTP func() (*http.Client, error)
-	// Secret is the client secret ("" for public clients).
-	Secret string
+	// Secret returns the client secret ("" for public clients); called only
+	// when a request is built, so a cache hit never needs it. nil means none.
+	Secret func() (string, error)
 	Now    func() time.Time
 	// DiscoveryTTL is how long discovered endpoints are reused (default 1h).
 	DiscoveryTTL time.Duration
@@ -85,7 +85,15 @@ func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
 	if e == nil || e.AccessToken == "" || e.NeedsLogin || e.Fingerprint != m.Profile.Fingerprint {
 		return false
 	}
-	return e.Expiry.IsZero() || e.Expiry.Sub(m.now()) >= minTTL
+	if e.Expiry.IsZero() {
+		return true
+	}
+	// A token that lives no longer than minTTL would never be good enough,
+	// and every call would renew it: ask for half its lifetime then.
+	if life := e.Expiry.Sub(e.UpdatedAt); life > 0 && life <= minTTL {
+		minTTL = life / 2
+	}
+	return e.Expiry.Sub(m.now()) >= minTTL
 }
 
 // Token returns an access token valid for at least minTTL, renewing it when
@@ -95,7 +103,14 @@ func (m *Manager) Token(ctx context.Context, minTTL time.Duration) (*tokencache.
 	if e := m.Cached(minTTL); e != nil {
 		return e, nil
 	}
-	return m.renewLocked(ctx, func(e *tokencache.Entry) bool { return m.usable(e, minTTL) })
+	start := m.now()
+	return m.renewLocked(ctx, func(e *tokencache.Entry) bool {
+		// Renewed by another process while this one waited: use it, even if
+		// the server's tokens live shorter than minTTL.
+		renewed := e.UpdatedAt.After(start) && !e.NeedsLogin && e.Fingerprint == m.Profile.Fingerprint &&
+			e.AccessToken != "" && (e.Expiry.IsZero() || e.Expiry.After(m.now()))
+		return renewed || m.usable(e, minTTL)
+	})
 }
 
 // Refresh renews now, whatever the cache holds. Processes that were waiting on
@@ -154,13 +169,13 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.Refresh(ctx, rt)
+	tok, err := c.RefreshGrant(ctx, rt)
 	if errors.Is(err, auth.ErrLoginRequired) {
 		// Another process or machine sharing this keychain may have rotated
 		// the refresh token since we read it: try the stored one once more.
 		if again, gerr := st.Get(m.key()); gerr == nil && again != rt {
 			rt = again
-			res, err = c.Refresh(ctx, rt)
+			tok, err = c.RefreshGrant(ctx, rt)
 		}
 	}
 	if errors.Is(err, auth.ErrLoginRequired) {
@@ -170,11 +185,16 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A rotated refresh token is stored before anything else is done.
-	if nrt := res.Token.RefreshToken; nrt != "" && nrt != rt {
+	// A rotated refresh token is stored before anything else is done with
+	// the response, even before its ID token is checked: the old one is dead.
+	if nrt := tok.RefreshToken; nrt != "" && nrt != rt {
 		if err := st.Set(m.key(), nrt); err != nil {
 			return nil, fmt.Errorf("storing the rotated refresh token: %w", err)
 		}
+	}
+	res, err := c.Complete(ctx, tok)
+	if err != nil {
+		return nil, err
 	}
 	prev, _ := m.Cache.Load(m.key())
 	return m.save(res, st.Kind(), prev)
@@ -208,9 +228,6 @@ func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry)
 	}
 	if e.TokenType == "" {
 		e.TokenType = "Bearer"
-	}
-	if e.Expiry.IsZero() {
-		e.Expiry = jwtExpiry(e.AccessToken)
 	}
 	if prev != nil && prev.Fingerprint == e.Fingerprint {
 		if e.IDToken == "" {
@@ -272,6 +289,13 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	if err != nil {
 		return nil, err
 	}
+	// Store under the profile's lock, so that a renewal running meanwhile
+	// cannot write the old session's rotated token over the new one.
+	unlock, err := m.Cache.Lock(ctx, m.key())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	storage := ""
 	if flow != config.FlowClientCredentials {
 		st, err := m.Store()
@@ -316,10 +340,22 @@ type RevokeReport struct {
 // deleted unless o.Force.
 func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, error) {
 	r := &RevokeReport{}
-	var rt string
-	st, err := m.Store()
-	if err == nil {
-		rt, err = st.Get(m.key())
+	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	unlock, err := m.Cache.Lock(lctx, m.key())
+	cancel()
+	if err != nil {
+		return r, err
+	}
+	defer unlock()
+	var (
+		rt string
+		st keychain.Store
+	)
+	err = keychain.ErrNotFound // machine profiles keep no refresh token
+	if !m.isClientCredentials() {
+		if st, err = m.Store(); err == nil {
+			rt, err = st.Get(m.key())
+		}
 	}
 	switch {
 	case err == nil:
@@ -392,16 +428,4 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 			r.AccessRevoked = true
 		}
 	}
-}
-
-// jwtExpiry returns a JWT access token's exp, or the zero time.
-func jwtExpiry(tok string) time.Time {
-	if strings.Count(tok, ".") != 2 {
-		return time.Time{}
-	}
-	exp, ok := jwtNumericClaim(tok, "exp")
-	if !ok {
-		return time.Time{}
-	}
-	return time.Unix(exp, 0)
 }

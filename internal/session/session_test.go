@@ -212,3 +212,50 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 		t.Errorf("keys fetched %d times after a rotation, want 1", n)
 	}
 }
+
+func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t, authtest.WithAccessTokenTTL(30*time.Second))
+	m := newManager(t, op, keychain.NewMemory())
+	first := login(t, m)
+	before := op.Grants("refresh_token")
+	for range 3 {
+		e, err := m.Token(context.Background(), 60*time.Second) // longer than the tokens live
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.AccessToken != first.AccessToken {
+			t.Error("a fresh 30s token was renewed because --min-ttl is 60s")
+		}
+	}
+	if n := op.Grants("refresh_token") - before; n != 0 {
+		t.Errorf("%d refresh grants for fresh tokens, want 0", n)
+	}
+}
+
+func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	mem := keychain.NewMemory()
+	m := newManager(t, op, mem)
+	login(t, m)
+	rt1, _ := mem.Get("work")
+	// The issuer's keys become unreachable (and are not cached).
+	if err := os.RemoveAll(filepath.Join(m.Cache.Dir(), "discovery")); err != nil {
+		t.Fatal(err)
+	}
+	m.DiscoveryTTL = time.Nanosecond
+	op.SetFault(authtest.OnPath("/keys", 0, authtest.HTMLError(http.StatusServiceUnavailable)))
+	if _, err := m.Refresh(context.Background()); err == nil {
+		t.Fatal("refresh succeeded although the ID token could not be verified")
+	}
+	rt2, _ := mem.Get("work")
+	if rt2 == rt1 {
+		t.Fatal("the rotated refresh token was not stored: the session is lost")
+	}
+	// Once the keys are back, the session goes on with the stored token.
+	op.SetFault(nil)
+	if _, err := m.Refresh(context.Background()); err != nil {
+		t.Fatalf("refresh after the keys came back: %v", err)
+	}
+}
