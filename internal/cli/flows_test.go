@@ -55,6 +55,22 @@ func (e *opEnv) cacheEntry(key string) *tokencache.Entry {
 	return ent
 }
 
+// expire makes the cached access token of key expired, as if its time had
+// passed, so that the next oat token renews it.
+func (e *opEnv) expire(key string) {
+	e.t.Helper()
+	dir, _ := tokencache.Dir(func(k string) string { return e.env[k] })
+	c := tokencache.New(dir)
+	ent, err := c.Load(key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ent.Expiry = time.Now().Add(-time.Second)
+	if err := c.Save(key, ent); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *opEnv) statusJSON() []statusRow {
 	e.t.Helper()
 	e.mustRun(0, "status", "-o", "json")
@@ -129,8 +145,9 @@ func TestLoginPKCETokenRefreshEndToEnd(t *testing.T) {
 	}
 	e.store.SetUnavailable("")
 
-	// --min-ttl above the token's lifetime: renewal through the refresh grant.
-	e.mustRun(0, "token", "--min-ttl", "10m", "-o", "json")
+	// An expired access token: renewal through the refresh grant.
+	e.expire("work")
+	e.mustRun(0, "token", "-o", "json")
 	var tj map[string]any
 	if err := json.Unmarshal(e.out.Bytes(), &tj); err != nil {
 		t.Fatal(err)
@@ -342,7 +359,8 @@ func TestRefreshFaultsKeepTheSession(t *testing.T) {
 			e.mustRun(0, "login")
 			rt, _ := e.store.Get("work")
 			e.op.SetFault(tc.fault())
-			code := e.run("token", "--min-ttl", "1h")
+			e.expire("work")
+			code := e.run("token")
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, e.errOut)
 			}
@@ -357,7 +375,7 @@ func TestRefreshFaultsKeepTheSession(t *testing.T) {
 				t.Error("the stored refresh token changed after a failed refresh")
 			}
 			// The fault has cleared: the next call renews.
-			e.mustRun(0, "token", "--min-ttl", "1h")
+			e.mustRun(0, "token")
 			if e.out.Len() == 0 {
 				t.Error("no token after the fault cleared")
 			}
@@ -412,7 +430,8 @@ func TestFileStorageOptIn(t *testing.T) {
 	if deref(rows[0].RefreshToken, "") != "file" {
 		t.Errorf("status = %+v", rows[0])
 	}
-	e.mustRun(0, "token", "--min-ttl", "1h")
+	e.expire("work")
+	e.mustRun(0, "token")
 	e.mustRun(0, "profile", "remove", "work")
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("profile remove left %d refresh token files", len(entries))
@@ -456,7 +475,8 @@ func TestVerboseLogsExchangesWithoutSecrets(t *testing.T) {
 	e := newOPEnv(t, config.FlowPKCE)
 	e.mustRun(0, "-v", "login")
 	rt, _ := e.store.Get("work")
-	e.mustRun(0, "-v", "token", "--min-ttl", "1h")
+	e.expire("work")
+	e.mustRun(0, "-v", "token")
 	log := e.errOut.String()
 	if !strings.Contains(log, "* POST "+e.op.Issuer+"/oauth/token -> 200 OK") {
 		t.Errorf("verbose log lacks the token exchange:\n%s", log)
@@ -481,5 +501,69 @@ func TestInterruptedLoginExits130(t *testing.T) {
 	}
 	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
 		t.Error("an interrupted login stored something")
+	}
+}
+
+func TestMachineProfileNeedsNoKeychainAndNoSecretOnCacheHit(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowClientCredentials)
+	e.store.SetUnavailable("no D-Bus session")
+	e.mustRun(0, "token")
+	tok := e.out.String()
+	// A cache hit needs nothing but the cache file: not even the secret.
+	delete(e.env, authtest.SecretEnv)
+	e.mustRun(0, "token")
+	if e.out.String() != tok {
+		t.Error("cache hit printed another token")
+	}
+	// Renewal does need it, and says where to put it.
+	e.expire("work")
+	if code := e.run("token"); code != ExitUsage || !strings.Contains(e.errOut.String(), "client_secret_env names "+authtest.SecretEnv) {
+		t.Errorf("renewal without the secret: exit %d, %q", code, e.errOut)
+	}
+	// revoke: no refresh token to look for, the keychain is never asked (it
+	// is down: asking it would fail). The example OP cannot revoke its own
+	// client-credentials tokens (invalid_client), hence --force.
+	e.env[authtest.SecretEnv] = e.op.ClientSecret
+	e.mustRun(0, "token")
+	e.mustRun(0, "revoke", "--force")
+	if strings.Contains(e.errOut.String(), "holds no tokens") || !strings.Contains(e.errOut.String(), `Deleted the local tokens of profile "work"`) {
+		t.Errorf("revoke stderr = %q", e.errOut)
+	}
+}
+
+func TestOverriddenServerNeverGetsTheProfilesRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	rt, _ := e.store.Get("work")
+	other := authtest.NewOP(t)
+	var sent []string
+	other.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if authtest.GrantType(r) == refreshGrant {
+			sent = append(sent, authtest.Form(r).Get("refresh_token"))
+		}
+		return false
+	})
+	for _, run := range []func() int{
+		func() int { return e.run("token", "--issuer", other.Issuer) },
+		func() int {
+			e.env["OAT_ISSUER"] = other.Issuer
+			defer delete(e.env, "OAT_ISSUER")
+			return e.run("token")
+		},
+	} {
+		if code := run(); code != ExitLoginRequired || !strings.Contains(e.errOut.String(), "run oat login with the same flags") {
+			t.Errorf("exit %d, stderr %q", code, e.errOut)
+		}
+	}
+	for _, s := range sent {
+		if s == rt {
+			t.Fatal("the profile's refresh token was sent to another issuer")
+		}
+	}
+	rows := e.statusJSON()
+	if !rows[0].LoggedIn || rows[0].NeedsLogin {
+		t.Errorf("the profile was marked by another server's answer: %+v", rows[0])
 	}
 }

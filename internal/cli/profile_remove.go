@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
-	"github.com/oatcli/oat/internal/keychain"
 )
 
 // ProfileRemoveOptions drive `oat profile remove`.
@@ -46,23 +45,30 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 	if _, ok := cfg.Profiles[o.Name]; !ok {
 		return profileNotFound(cfg, o.Name)
 	}
-	r, err := cfg.Resolve(o.Name, config.Overrides{}, f.Getenv)
-	if err != nil {
-		return err
+	// The profile's own tokens: its name is their key. Delete from the store
+	// the profile names and from the one OAT_STORAGE names, if another.
+	kinds := []string{cfg.Profiles[o.Name].Storage}
+	if kinds[0] == "" {
+		kinds[0] = config.StorageKeychain
 	}
-	st, err := f.Store(r.Profile.Storage)
-	if err == nil {
-		err = st.Delete(r.Key)
+	if env := f.Getenv("OAT_STORAGE"); env != "" && env != kinds[0] {
+		kinds = append(kinds, env)
 	}
-	if err != nil {
-		what := "the refresh token in the keychain (service oat, user " + r.Key + ")"
-		if errors.Is(err, keychain.ErrUnavailable) && r.Profile.Storage == config.StorageFile {
-			what = "the refresh token file"
+	for _, kind := range kinds {
+		st, err := f.Store(kind)
+		if err == nil {
+			err = st.Delete(o.Name)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "oat: could not delete %s: %v; it is left behind\n", what, err)
+		if err != nil {
+			what := "the refresh token in the keychain (service oat, user " + o.Name + ")"
+			if kind == config.StorageFile {
+				what = "the refresh token file"
+			}
+			fmt.Fprintf(f.IO.ErrOut, "oat: could not delete %s: %s; it is left behind\n", what, removeReason(err))
+		}
 	}
 	if cache, err := f.Cache(); err == nil {
-		if err := cache.Delete(r.Key); err != nil {
+		if err := cache.Delete(o.Name); err != nil {
 			fmt.Fprintf(f.IO.ErrOut, "oat: could not delete the cached tokens: %v\n", err)
 		}
 	}
@@ -75,4 +81,14 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Removed profile %q\n", o.Name)
 	return nil
+}
+
+// removeReason is a storage error without the hint to opt in to file
+// storage, which makes no sense when removing.
+func removeReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "; to keep the refresh token in a file"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
 }

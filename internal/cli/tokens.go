@@ -42,8 +42,12 @@ func (f *Factory) Cache() (*tokencache.Cache, error) {
 }
 
 // clientSecret finds the profile's secret: the variable named by
-// client_secret_env, else $OAT_CLIENT_SECRET.
-func (f *Factory) clientSecret(p config.Profile) (string, error) {
+// client_secret_env, else $OAT_CLIENT_SECRET — the latter only for a profile
+// that is a confidential client (ad hoc from flags, client credentials, or
+// client_auth basic/post), so that a secret exported for one CI client is
+// never sent along with a public client's requests.
+func (f *Factory) clientSecret(r *config.Resolved) (string, error) {
+	p := r.Profile
 	if p.ClientSecretEnv != "" {
 		v := f.Getenv(p.ClientSecretEnv)
 		if v == "" {
@@ -51,7 +55,16 @@ func (f *Factory) clientSecret(p config.Profile) (string, error) {
 		}
 		return v, nil
 	}
-	return f.Getenv("OAT_CLIENT_SECRET"), nil
+	confidential := r.AdHoc() || p.Flow == config.FlowClientCredentials ||
+		p.ClientAuth == config.ClientAuthBasic || p.ClientAuth == config.ClientAuthPost
+	secret := ""
+	if confidential {
+		secret = f.Getenv("OAT_CLIENT_SECRET")
+	}
+	if secret == "" && p.Flow == config.FlowClientCredentials {
+		return "", &config.Error{Msg: fmt.Sprintf("profile %q uses client credentials but has no secret: set client_secret_env (or --client-secret-env) to the name of a variable holding it, or export OAT_CLIENT_SECRET", r.Name)}
+	}
+	return secret, nil
 }
 
 // Session builds the session manager for the profile the flags select.
@@ -68,13 +81,6 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := f.clientSecret(r.Profile)
-	if err != nil {
-		return nil, err
-	}
-	if r.Profile.Flow == config.FlowClientCredentials && secret == "" {
-		return nil, &config.Error{Msg: fmt.Sprintf("profile %q uses client credentials but has no secret: set client_secret_env (or --client-secret-env) to the name of a variable holding it, or export OAT_CLIENT_SECRET", r.Name)}
-	}
 	var hc *http.Client
 	return &session.Manager{
 		Profile: r,
@@ -90,7 +96,7 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 			}
 			return hc, nil
 		},
-		Secret: secret,
+		Secret: func() (string, error) { return f.clientSecret(r) },
 		Now:    f.Now,
 	}, nil
 }

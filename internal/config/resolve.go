@@ -23,8 +23,16 @@ type Resolved struct {
 	Fingerprint string  // settings that shape a token
 }
 
-// AdHoc reports a profile made from flags and environment alone.
-func (r *Resolved) AdHoc() bool { return !r.InFile }
+// AdHoc reports a profile made from flags and environment alone, or a
+// configured one pointed at another server or client: its tokens are not the
+// configured profile's.
+func (r *Resolved) AdHoc() bool { return r.Key != r.Name }
+
+// sameServerAndClient reports whether a and b name the same token endpoint
+// (or issuer) and client: the settings a refresh token is bound to.
+func sameServerAndClient(a, b Profile) bool {
+	return a.Issuer == b.Issuer && a.TokenURL == b.TokenURL && a.ClientID == b.ClientID
+}
 
 // ProfileName picks the profile: flag, else $OAT_PROFILE, else default_profile,
 // else "default". explicit reports whether the user named it.
@@ -72,9 +80,12 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 		}
 	}
 	r := &Resolved{Name: name, Profile: p, InFile: inFile, Fingerprint: Fingerprint(p)}
-	if inFile {
+	if inFile && sameServerAndClient(p, f.Profiles[name]) {
 		r.Key = name
 	} else {
+		// Flags or environment that point a configured profile at another
+		// server or client make another session: its own storage key, so the
+		// profile's refresh token is never sent there (nor marked dead by it).
 		sum := sha256.Sum256([]byte(r.Fingerprint))
 		r.Key = "adhoc-" + hex.EncodeToString(sum[:8])
 	}
