@@ -99,6 +99,11 @@ func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
+		// The http.Client's CheckRedirect (httpx) decides about redirects:
+		// it refuses those of token requests with a clear error.
+		return resp, nil
+	}
 	if isRevocation(r) && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil // RFC 7009: a 2xx is success, whatever the body
 	}
@@ -175,6 +180,10 @@ func mapError(ctx context.Context, op, endpoint string, err error) error {
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", op, context.Canceled)
+	}
+	var rde *httpx.RedirectError
+	if errors.As(err, &rde) {
+		return fmt.Errorf("%s: %s: %w", op, endpoint, rde)
 	}
 	if httpx.IsTemporaryTransport(err) {
 		return &httpx.TemporaryError{Op: op, Err: transportReason(err)}

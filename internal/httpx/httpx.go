@@ -15,6 +15,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/oatcli/oat/internal/config"
 )
 
 // MaxBody is the most oat reads of any server response.
@@ -86,7 +88,39 @@ func NewClient(o Options) (*http.Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	return &http.Client{Transport: rt, Timeout: timeout}, nil
+	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: checkRedirect}, nil
+}
+
+// MaxRedirects is how many redirects of one GET oat follows.
+const MaxRedirects = 5
+
+// RedirectError is a redirect oat refused to follow. It names hosts and
+// URLs only, never a request body.
+type RedirectError struct{ msg string }
+
+func (e *RedirectError) Error() string { return e.msg }
+
+// checkRedirect is the client's CheckRedirect. A request that is not a GET
+// or HEAD (a token, device or revocation request, whose body holds a code,
+// verifier, refresh token or secret) is never redirected: Go would re-send
+// the body on 307/308. A GET (discovery, JWKS) follows at most MaxRedirects
+// redirects, each to a URL that passes config.CheckURL (https, or http on a
+// loopback host), so a redirect cannot downgrade to plain http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) == 0 {
+		return nil
+	}
+	first, last := via[0], via[len(via)-1]
+	if first.Method != http.MethodGet && first.Method != http.MethodHead {
+		return &RedirectError{msg: fmt.Sprintf("%s answered with a redirect; oat does not follow redirects of token requests: check the endpoint URL", last.URL.Host)}
+	}
+	if len(via) > MaxRedirects {
+		return &RedirectError{msg: fmt.Sprintf("%s: stopped after more than %d redirects", first.URL.Host, MaxRedirects)}
+	}
+	if err := config.CheckURL("the redirect target", req.URL.String()); err != nil {
+		return &RedirectError{msg: fmt.Sprintf("%s redirected: %v", last.URL.Host, err)}
+	}
+	return nil
 }
 
 type userAgent struct {
@@ -104,6 +138,10 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 // failure or timeout rather than, say, a malformed URL.
 func IsTemporaryTransport(err error) bool {
 	if err == nil {
+		return false
+	}
+	var re *RedirectError
+	if errors.As(err, &re) {
 		return false
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
