@@ -42,6 +42,10 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		// arguments) before the command ran.
 		err = &UsageError{Err: err}
 	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(f.IO.ErrOut, "oat: interrupted")
+		return ExitInterrupted
+	}
 	fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
 	if errors.As(err, &ue) && cmd != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
