@@ -496,7 +496,7 @@ func TestInterruptedLoginExits130(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := e.factory()
 	f.Browser = func(string) error { cancel(); return nil } // Ctrl-C while waiting for the browser
-	if code := Run(ctx, f, []string{"login"}); code != ExitInterrupted || e.errOut.String() != "oat: interrupted\n" {
+	if code := Run(ctx, f, []string{"login"}); code != ExitInterrupted || !strings.HasSuffix(e.errOut.String(), "\noat: interrupted\n") {
 		t.Errorf("exit %d, want 130; stderr %q", code, e.errOut)
 	}
 	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
