@@ -185,6 +185,13 @@ func mapError(ctx context.Context, op, endpoint string, err error) error {
 	if errors.As(err, &rde) {
 		return fmt.Errorf("%s: %s: %w", op, endpoint, rde)
 	}
+	if tlsErr := httpx.AsTLSError(err); tlsErr != nil {
+		// Not temporary: retrying will not fix a certificate or a scheme.
+		if tlsErr.Host != "" {
+			return fmt.Errorf("%s: %s at %s: %w", op, endpoint, tlsErr.Host, tlsErr)
+		}
+		return fmt.Errorf("%s: %s: %w", op, endpoint, tlsErr)
+	}
 	if httpx.IsTemporaryTransport(err) {
 		return &httpx.TemporaryError{Op: op, Err: transportReason(err)}
 	}

@@ -12,8 +12,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/oatcli/oat/internal/config"
@@ -134,25 +136,101 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 	return u.next.RoundTrip(r)
 }
 
-// IsTemporaryTransport reports whether err (from http.Client.Do) is a network
-// failure or timeout rather than, say, a malformed URL.
+// IsTemporaryTransport reports whether err (from http.Client.Do) is a failure
+// that may go away by itself: a timeout, a refused or reset connection, a
+// temporary DNS failure, or another failure to dial, read or write. A TLS
+// problem (see AsTLSError), a DNS name that does not exist, a refused
+// redirect or a malformed URL is not: retrying will not help.
 func IsTemporaryTransport(err error) bool {
 	if err == nil {
 		return false
 	}
 	var re *RedirectError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) || AsTLSError(err) != nil {
 		return false
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.IsTemporary || dns.IsTimeout
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
 		return true
 	}
 	var oe *net.OpError
-	return errors.As(err, &oe)
+	if errors.As(err, &oe) {
+		switch oe.Op {
+		case "dial", "read", "write":
+			return true
+		}
+	}
+	// The server closed the connection before it answered in full.
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// TLSError is a TLS failure that retrying will not fix: a certificate that
+// is not trusted or does not fit, or a server that does not speak TLS on the
+// port. Its message says what to do.
+type TLSError struct {
+	Host string // host:port of the URL, where known
+	msg  string
+	Err  error // the failure as Go reported it
+}
+
+func (e *TLSError) Error() string { return e.msg }
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// AsTLSError returns err as a *TLSError when it is a TLS failure (an x509
+// error, *tls.CertificateVerificationError, tls.RecordHeaderError,
+// http.ErrSchemeMismatch), else nil.
+func AsTLSError(err error) *TLSError {
+	if err == nil {
+		return nil
+	}
+	var te *TLSError
+	if errors.As(err, &te) {
+		return te
+	}
+	var msg string
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		roots    x509.SystemRootsError
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &roots):
+		msg = "TLS certificate not trusted: pass --ca-file (or set ca_file) with the issuing CA"
+	case errors.As(err, &hostname):
+		msg = fmt.Sprintf("TLS certificate not valid for this host (%v): check the URL's host name", hostname)
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		msg = fmt.Sprintf("TLS certificate not valid now (%v): check the system clock", invalid)
+	case errors.As(err, &invalid):
+		msg = fmt.Sprintf("TLS certificate not valid (%v)", invalid)
+	case errors.As(err, &verify):
+		msg = fmt.Sprintf("TLS certificate not trusted (%v): pass --ca-file (or set ca_file) with the issuing CA", verify.Err)
+	case errors.As(err, &record), errors.Is(err, http.ErrSchemeMismatch):
+		msg = "the server does not speak TLS on that port: check the URL's scheme"
+	default:
+		return nil
+	}
+	te = &TLSError{msg: msg, Err: err}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			te.Host = u.Host
+		}
+	}
+	return te
 }
 
 // TemporaryStatus reports whether an HTTP status means "try again later".

@@ -312,6 +312,12 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 		if ctx.Err() != nil { // the caller gave up (Ctrl-C), not the server
 			return nil, fmt.Errorf("%s: %w", op, ctx.Err())
 		}
+		if tlsErr := httpx.AsTLSError(err); tlsErr != nil {
+			return nil, fmt.Errorf("%s: %w", op, tlsErr) // retrying will not help
+		}
+		if !httpx.IsTemporaryTransport(err) { // a refused redirect, a bad URL
+			return nil, fmt.Errorf("%s: %w", op, unwrapURLError(err))
+		}
 		return nil, &httpx.TemporaryError{Op: op, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -435,6 +437,50 @@ func TestCheckURL(t *testing.T) {
 	} {
 		if err := CheckURL(u); (err == nil) != ok {
 			t.Errorf("CheckURL(%q) = %v, want ok=%v", u, err, ok)
+		}
+	}
+}
+
+// A TLS failure fetching keys is not temporary (exit 1, not 4) and says
+// what to do; a closed port is temporary.
+func TestVerifyTLSFailures(t *testing.T) {
+	t.Parallel()
+	tok := mustParse(t, jwttest.Sign(t, jwttest.RSA(t), claims))
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	closedSrv := httptest.NewServer(http.NotFoundHandler())
+	closed := closedSrv.URL
+	closedSrv.Close()
+	hc, err := httpx.NewClient(httpx.Options{}) // trusts only the system roots
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		u         string
+		temporary bool
+		msg       string
+	}{
+		{"untrusted certificate", tlsSrv.URL + "/keys", false, "TLS certificate not trusted: pass --ca-file (or set ca_file) with the issuing CA"},
+		{"http server on an https URL", "https://" + strings.TrimPrefix(plain.URL, "http://") + "/keys", false,
+			"the server does not speak TLS on that port: check the URL's scheme"},
+		{"closed port", closed + "/keys", true, "connection refused"},
+	} {
+		_, err := Verify(context.Background(), tok, VerifyOptions{JWKSURL: tt.u, Now: now, HTTPClient: hc})
+		if err == nil {
+			t.Fatalf("%s: no error", tt.name)
+		}
+		var te *httpx.TemporaryError
+		if errors.As(err, &te) != tt.temporary {
+			t.Errorf("%s: temporary = %v, want %v: %v", tt.name, !tt.temporary, tt.temporary, err)
+		}
+		want := "fetching JWKS from " + tt.u + ": "
+		if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: err = %v, want %q … %q", tt.name, err, want, tt.msg)
 		}
 	}
 }
