@@ -97,6 +97,8 @@ func TestRevokeResponses(t *testing.T) {
 	}{
 		{"200 empty", 200, "", "", "", false, true},
 		{"200 json", 200, "application/json", "{}", "", false, true},
+		{"204 no content", 204, "", "", "", false, true}, // RFC 7009 servers may answer 204
+		{"202 accepted", 202, "text/plain", "", "", false, true},
 		{"unsupported_token_type", 400, "application/json", `{"error":"unsupported_token_type"}`, "unsupported_token_type", false, false},
 		{"503 html", 503, "text/html", "<html>down</html>", "", true, false},
 		{"429 retry", 429, "application/json", `{"error":"slow"}`, "", true, false},

@@ -63,8 +63,8 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body) // already bounded and checked by checkBody
-	if resp.StatusCode == http.StatusOK {
-		return nil
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil // RFC 7009 §2.2: 200, but servers also answer 204 (or 202)
 	}
 	var oe struct {
 		Error       string `json:"error"`
