@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,6 +32,10 @@ type fileKeySet struct {
 	path string
 	url  string
 	hc   *http.Client
+	// fetchErr is the last fetch failure as fetch returned it. go-oidc's
+	// verifier keeps only the text of a KeySet's error, so a caller that
+	// wants its kind (a *httpx.TemporaryError is exit 4) reads it here.
+	fetchErr error
 }
 
 func (k *fileKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
@@ -45,6 +48,7 @@ func (k *fileKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	}
 	b, err := k.fetch(ctx)
 	if err != nil {
+		k.fetchErr = err
 		return nil, err
 	}
 	payload, err := verifyWithJWKS(ctx, b, jwt)
@@ -58,22 +62,30 @@ func (k *fileKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	return payload, nil
 }
 
+// fetch gets the JWKS. Like every other exchange in auth, a failure that may
+// go away (network, timeout, 5xx, 429) is a *httpx.TemporaryError.
 func (k *fileKeySet) fetch(ctx context.Context) ([]byte, error) {
+	const op, endpoint = "fetching keys", "JWKS endpoint"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetching keys: %v", err)
+		return nil, fmt.Errorf("%s: %v", op, err)
 	}
+	req.Header.Set("Accept", "application/json")
 	resp, err := k.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetching keys: %v", err)
+		return nil, mapError(ctx, op, endpoint, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxBody))
+	b, err := httpx.ReadBody(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("fetching keys: %v", err)
+		return nil, mapError(ctx, op, endpoint, &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode})
+	}
+	if httpx.TemporaryStatus(resp.StatusCode) {
+		return nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode,
+			RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching keys: %s", resp.Status)
+		return nil, fmt.Errorf("%s: %s answered %d %s", op, endpoint, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return b, nil
 }
