@@ -198,7 +198,6 @@ func TestMalformedConfigFile(t *testing.T) {
 		{"secret in file", "[profiles.a]\nclient_id = \"x\"\nclient_secret = \"hunter2\"\n", "secrets are not kept in the config file"},
 		{"wrong type", "[profiles.a]\nredirect_port = \"abc\"\n", "line 2"},
 		{"bad flow", "[profiles.a]\nflow = \"implicit\"\n", `profile "a": flow "implicit" is not one of`},
-		{"dangling default", "default_profile = \"nope\"\n", `default_profile "nope" names no profile`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,6 +221,40 @@ func TestMalformedConfigFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A default_profile that names no profile breaks only what uses the default:
+// the profile commands that fix it work.
+func TestDanglingDefaultProfile(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	e.writeConfig("default_profile = \"nope\"\n\n[profiles.a]\nissuer = \"https://a.example.com\"\nclient_id = \"x\"\n")
+	hint := "default_profile \"nope\" names no profile in " + e.configPath() + ": run `oat profile use NAME`"
+
+	e.mustRun(ExitOK, "profile", "list")
+	if !strings.Contains(e.out.String(), "a") {
+		t.Errorf("profile list: stdout = %q", e.out)
+	}
+	e.mustRun(ExitOK, "profile", "show", "a")
+	e.mustRun(ExitOK, "-p", "a", "profile", "show")
+	e.mustRun(ExitOK, "profile", "add", "b", "--issuer", "https://b.example.com", "--client-id", "y")
+	e.mustRun(ExitOK, "profile", "remove", "b")
+
+	// What resolves the default fails with exit 2 and says how to fix it.
+	e.mustRun(ExitUsage, "token")
+	if line := e.errOut.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, hint) {
+		t.Errorf("token: stderr = %q, want one line with %q", line, hint)
+	}
+	e.mustRun(ExitUsage, "profile", "show")
+	if !strings.Contains(e.errOut.String(), `"nope"`) {
+		t.Errorf("profile show: stderr = %q, want it to name the default", e.errOut)
+	}
+
+	e.mustRun(ExitOK, "profile", "use", "a")
+	if got := e.readConfig(); !strings.Contains(got, `default_profile = 'a'`) && !strings.Contains(got, `default_profile = "a"`) {
+		t.Errorf("config after profile use:\n%s", got)
+	}
+	e.mustRun(ExitOK, "profile", "show")
 }
 
 func TestConfigLocation(t *testing.T) {

@@ -84,11 +84,9 @@ func Parse(path string, data []byte, f *File) error {
 			return errorf(path, "profile %q: %v", name, err)
 		}
 	}
-	if f.DefaultProfile != "" {
-		if _, ok := f.Profiles[f.DefaultProfile]; !ok {
-			return errorf(path, "default_profile %q names no profile in the file", f.DefaultProfile)
-		}
-	}
+	// A default_profile that names no profile is not an error here: every
+	// command would fail, `oat profile use` that fixes it included. It is
+	// reported where the default is used (CheckProfileName, Resolve).
 	return nil
 }
 

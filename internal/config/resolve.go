@@ -49,10 +49,30 @@ func (f *File) ProfileName(flag string, getenv func(string) string) (name string
 	}
 }
 
+// CheckProfileName reports a default_profile that names no profile in the
+// file, when it is the profile ProfileName picks (no -p, no $OAT_PROFILE), as
+// a *Error that says how to fix it; nil otherwise.
+func (f *File) CheckProfileName(flag string, getenv func(string) string) error {
+	name, explicit := f.ProfileName(flag, getenv)
+	if explicit || name != f.DefaultProfile || f.DefaultProfile == "" {
+		return nil
+	}
+	if _, ok := f.Profiles[name]; ok {
+		return nil
+	}
+	// The message names the file itself: no Path, so it is not named twice.
+	return &Error{Msg: fmt.Sprintf("default_profile %q names no profile in %s: run `oat profile use NAME`%s", name, f.Path, f.known())}
+}
+
 // Resolve merges flags > OAT_* environment > file for the chosen profile.
 // A profile missing from the file is used ad hoc when the merged settings name
-// a server (issuer or token_url) and a client; otherwise it is an error.
+// a server (issuer or token_url) and a client; otherwise it is an error. A
+// default_profile that names no profile is an error when it is the one chosen
+// (see CheckProfileName), even with flags that name a server and a client.
 func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) string) (*Resolved, error) {
+	if err := f.CheckProfileName(flagProfile, getenv); err != nil {
+		return nil, err
+	}
 	name, explicit := f.ProfileName(flagProfile, getenv)
 	p, inFile := f.Profiles[name]
 	p = clone(p)
