@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/httpx"
 )
 
 var timeNow = time.Now
@@ -188,9 +189,13 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	if e.Issuer == "" || e.JWKSURL == "" {
 		return nil, errors.New("id token: cannot verify it without the issuer's keys: set issuer (and jwks_url if it has no discovery document)")
 	}
-	var keys oidc.KeySet
+	var (
+		keys oidc.KeySet
+		fks  *fileKeySet
+	)
 	if c.JWKSCache != "" {
-		keys = &fileKeySet{path: c.JWKSCache, url: e.JWKSURL, hc: c.checkedClient()}
+		fks = &fileKeySet{path: c.JWKSCache, url: e.JWKSURL, hc: c.checkedClient()}
+		keys = fks
 	} else {
 		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
 		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
@@ -202,6 +207,12 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	})
 	idt, err := v.Verify(ctx, raw)
 	if err != nil {
+		// go-oidc keeps only the text of a key-fetch failure; a temporary
+		// one (network, 5xx, 429) must still exit 4.
+		var tmp *httpx.TemporaryError
+		if fks != nil && errors.As(fks.fetchErr, &tmp) {
+			return nil, fmt.Errorf("id token: %w", tmp)
+		}
 		var te *oidc.TokenExpiredError
 		switch {
 		case errors.As(err, &te):

@@ -62,11 +62,12 @@ type DecodeOptions struct {
 }
 
 func newCmdDecode(f *Factory, runF func(*DecodeOptions) error) *cobra.Command {
+	var caFile string
 	opts := &DecodeOptions{
 		IO:         f.IO,
 		Now:        f.Now,
 		Getenv:     f.Getenv,
-		HTTPClient: func() (*http.Client, error) { return f.HTTPClient("") },
+		HTTPClient: func() (*http.Client, error) { return f.HTTPClient(decodeCAFile(f, caFile)) },
 	}
 	opts.ProfileKeys = func(context.Context) (string, string, error) { return profileKeys(f) }
 	opts.CurrentToken = func(_ context.Context, kind string) (string, error) { return currentToken(f, kind) }
@@ -169,6 +170,7 @@ not be fetched (network, 5xx), 5 verification failed.`,
 	fl.StringVar(&opts.KeyFile, "key", "", "verify with this key file: PEM public key or certificate, JWK or JWKS")
 	fl.StringVar(&opts.SecretEnv, "secret-env", "", "verify an HMAC token with the secret in this environment variable")
 	fl.DurationVar(&opts.Leeway, "leeway", 60*time.Second, "clock skew allowed on exp and nbf")
+	fl.StringVar(&caFile, "ca-file", "", "PEM file of extra CA certificates to trust when fetching keys (default: the profile's ca_file)")
 	fl.StringVar(&opts.Issuer, "issuer", "", "require this iss (and fetch keys from its discovery when no other source is given)")
 	fl.StringVar(&opts.Audience, "audience", "", "require this value in aud")
 	fl.BoolVar(&accessToken, "access-token", false, "decode the profile's cached access token")
@@ -194,6 +196,18 @@ func profileKeys(f *Factory) (string, string, error) {
 		p.Issuer = v
 	}
 	return p.Issuer, p.JWKSURL, nil
+}
+
+// decodeCAFile is --ca-file, else the chosen profile's ca_file.
+func decodeCAFile(f *Factory, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if cfg, err := f.Config(); err == nil {
+		name, _ := cfg.ProfileName(f.ProfileFlag, f.Getenv)
+		return cfg.Profiles[name].CAFile
+	}
+	return ""
 }
 
 // currentToken reads the profile's cached access or ID token, as it is: an

@@ -253,6 +253,9 @@ func runProfileShow(o *ProfileShowOptions) error {
 	}
 	name := o.Name
 	if name == "" {
+		if err := cfg.CheckProfileName(o.F.ProfileFlag, o.F.Getenv); err != nil {
+			return err
+		}
 		name, _ = cfg.ProfileName(o.F.ProfileFlag, o.F.Getenv)
 	}
 	p, ok := cfg.Profiles[name]

@@ -13,6 +13,7 @@ import (
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/tokencache"
 )
@@ -246,8 +247,10 @@ func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 	}
 	m.DiscoveryTTL = time.Nanosecond
 	op.SetFault(authtest.OnPath("/keys", 0, authtest.HTMLError(http.StatusServiceUnavailable)))
-	if _, err := m.Refresh(context.Background()); err == nil {
-		t.Fatal("refresh succeeded although the ID token could not be verified")
+	_, err := m.Refresh(context.Background())
+	var te *httpx.TemporaryError
+	if !errors.As(err, &te) {
+		t.Fatalf("refresh with the issuer's keys unreachable: %v (%T), want a temporary error (exit 4)", err, err)
 	}
 	rt2, _ := mem.Get("work")
 	if rt2 == rt1 {
