@@ -106,10 +106,9 @@ func (m *Manager) Token(ctx context.Context, minTTL time.Duration) (*tokencache.
 	start := m.now()
 	return m.renewLocked(ctx, func(e *tokencache.Entry) bool {
 		// Renewed by another process while this one waited: use it, even if
-		// the server's tokens live shorter than minTTL.
-		renewed := e.UpdatedAt.After(start) && !e.NeedsLogin && e.Fingerprint == m.Profile.Fingerprint &&
-			e.AccessToken != "" && (e.Expiry.IsZero() || e.Expiry.After(m.now()))
-		return renewed || m.usable(e, minTTL)
+		// the server's tokens live shorter than minTTL, as long as it has not
+		// expired.
+		return m.usable(e, minTTL) || (e.UpdatedAt.After(start) && m.usable(e, 0))
 	})
 }
 
