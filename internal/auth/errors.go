@@ -54,6 +54,10 @@ func (e *ServerError) Error() string {
 		b.WriteString(" (the code was not approved in time; run the login again)")
 	case "access_denied":
 		b.WriteString(" (the request was denied)")
+	case "invalid_client", "unauthorized_client":
+		b.WriteString(" (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)")
+	case "invalid_scope":
+		b.WriteString(" (check the profile's scopes)")
 	}
 	return b.String()
 }

@@ -196,7 +196,8 @@ func TestMalformedConfigFile(t *testing.T) {
 		{"toml syntax", "[profiles.a\nissuer = 1", "line 1"},
 		{"unknown profile key", "[profiles.a]\nissuer = \"https://a\"\nclient_id = \"x\"\ncolour = \"blue\"\n", `line 4: unknown key "profiles.a.colour"`},
 		{"secret in file", "[profiles.a]\nclient_id = \"x\"\nclient_secret = \"hunter2\"\n", "secrets are not kept in the config file"},
-		{"wrong type", "[profiles.a]\nredirect_port = \"abc\"\n", "line 2"},
+		{"wrong type", "[profiles.a]\nredirect_port = \"abc\"\n", "line 2: redirect_port must be a number"},
+		{"scopes as a string", "[profiles.a]\nscopes = \"openid\"\n", `line 2: scopes must be an array of strings, e.g. scopes = ["openid", "offline_access"]`},
 		{"bad flow", "[profiles.a]\nflow = \"implicit\"\n", `profile "a": flow "implicit" is not one of`},
 	}
 	for _, tc := range cases {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -103,9 +104,35 @@ func decodeError(path string, err error) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, _ := de.Position()
-		return errorf(path, "line %d: %s", row, de.Error())
+		return errorf(path, "line %d: %s", row, typeMismatch(de.Error()))
 	}
 	return errorf(path, "%v", err)
+}
+
+// typeMismatch rewrites go-toml's "cannot decode TOML string into struct
+// field config.Profile.Scopes of type []string" in the file's own terms.
+func typeMismatch(msg string) string {
+	const marker = "struct field config.Profile."
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return msg
+	}
+	field, _, _ := strings.Cut(msg[i+len(marker):], " ")
+	f, ok := reflect.TypeOf(Profile{}).FieldByName(field)
+	if !ok {
+		return msg
+	}
+	key, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+	switch f.Type.Kind() {
+	case reflect.Slice:
+		return key + " must be an array of strings, e.g. " + key + ` = ["openid", "offline_access"]`
+	case reflect.Int:
+		return key + " must be a number"
+	case reflect.Map:
+		return key + ` must be a table, e.g. ` + key + ` = { prompt = "login" }`
+	default:
+		return key + ` must be a string in quotes`
+	}
 }
 
 // Names returns the profile names, sorted.
