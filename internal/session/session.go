@@ -242,9 +242,6 @@ func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry)
 	return e, nil
 }
 
-// Flow names a login flow.
-type Flow = string
-
 // LoginOptions are passed to the interactive flows.
 type LoginOptions = auth.LoginOptions
 
