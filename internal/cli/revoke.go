@@ -55,6 +55,10 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 	}
 	w := o.F.IO.ErrOut
 	r, err := m.Revoke(ctx, session.RevokeOptions{Force: o.Force, LocalOnly: o.LocalOnly})
+	if err != nil && (r == nil || !r.DeletedLocally) {
+		// Nothing was deleted: the error says what failed and what is kept.
+		return err
+	}
 	if r != nil {
 		switch {
 		case o.LocalOnly:
