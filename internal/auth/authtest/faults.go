@@ -16,29 +16,20 @@ type Fault = func(w http.ResponseWriter, r *http.Request) bool
 // OnGrant applies h to the first n token requests with that grant_type
 // (n <= 0: all of them); other requests reach the OP.
 func OnGrant(grantType string, n int, h http.HandlerFunc) Fault {
-	var mu sync.Mutex
-	seen := 0
-	return func(w http.ResponseWriter, r *http.Request) bool {
-		if GrantType(r) != grantType {
-			return false
-		}
-		mu.Lock()
-		seen++
-		hit := n <= 0 || seen <= n
-		mu.Unlock()
-		if hit {
-			h(w, r)
-		}
-		return hit
-	}
+	return firstN(func(r *http.Request) bool { return GrantType(r) == grantType }, n, h)
 }
 
 // OnPath applies h to the first n requests to path (n <= 0: all).
 func OnPath(path string, n int, h http.HandlerFunc) Fault {
+	return firstN(func(r *http.Request) bool { return r.URL.Path == path }, n, h)
+}
+
+// firstN applies h to the first n requests that match (n <= 0: all).
+func firstN(match func(*http.Request) bool, n int, h http.HandlerFunc) Fault {
 	var mu sync.Mutex
 	seen := 0
 	return func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != path {
+		if !match(r) {
 			return false
 		}
 		mu.Lock()
