@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,7 +66,13 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 		case !r.HadRefresh && !r.HadAccess:
 			fmt.Fprintf(w, "Profile %q holds no tokens: nothing to revoke.\n", m.Profile.Name)
 		case r.NoEndpoint:
-			fmt.Fprintln(w, "The server has no revocation endpoint: the tokens stay valid there until they expire.")
+			fmt.Fprintln(w, "The server has no revocation endpoint: the tokens were not revoked there.")
+			if r.HadRefresh {
+				fmt.Fprintln(w, "The refresh token stays valid there until the server expires or drops it.")
+			}
+			if r.HadAccess {
+				fmt.Fprintf(w, "The access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
+			}
 		default:
 			if r.RefreshRevoked {
 				fmt.Fprintln(w, "Revoked the refresh token at the server.")
@@ -74,10 +81,10 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 				fmt.Fprintln(w, "Revoked the access token at the server.")
 			}
 			if r.UnsupportedAccess {
-				fmt.Fprintln(w, "The server does not revoke access tokens (unsupported_token_type): it stays valid until it expires.")
+				fmt.Fprintf(w, "The server does not revoke access tokens (unsupported_token_type): the access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
 			}
 			if r.AccessErr != nil && r.HadRefresh {
-				fmt.Fprintf(w, "Could not revoke the access token (%v): it stays valid until it expires.\n", r.AccessErr)
+				fmt.Fprintf(w, "Could not revoke the access token (%v): it %s.\n", r.AccessErr, accessValidity(r.AccessExpiry, o.F.Now()))
 			}
 			if r.RefreshErr != nil && o.Force {
 				fmt.Fprintf(w, "Could not revoke at the server (%v); deleting locally because of --force.\n", r.RefreshErr)
@@ -91,4 +98,17 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 		}
 	}
 	return err
+}
+
+// accessValidity says how long an access token that was not revoked stays
+// usable at the server: until its known expiry, or, without one, until the
+// server drops it.
+func accessValidity(exp, now time.Time) string {
+	switch {
+	case exp.IsZero():
+		return "has no expiry and stays valid there until the server drops it"
+	case !exp.After(now):
+		return "has already expired"
+	}
+	return "stays valid there until it " + formatExpiry(exp, now)
 }

@@ -326,6 +326,7 @@ type RevokeReport struct {
 	RefreshErr        error // revoking the refresh token failed (fatal unless Force)
 	HadRefresh        bool
 	HadAccess         bool
+	AccessExpiry      time.Time // when the held access token expires; zero when it has no expiry
 	DeletedLocally    bool
 	StoreUnavailable  error // with Force/LocalOnly: the store could not be reached
 	UnsupportedAccess bool  // the server said unsupported_token_type for the access token
@@ -366,6 +367,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 	cached, _ := m.Cache.Load(m.key())
 	if cached != nil && cached.AccessToken != "" {
 		r.HadAccess = true
+		r.AccessExpiry = cached.Expiry
 	}
 	if !o.LocalOnly && (r.HadRefresh || r.HadAccess) {
 		m.revokeAtServer(ctx, r, rt, cached)

@@ -1,0 +1,178 @@
+package cli
+
+// Whole-CLI tests for claims the README and docs make that no other test
+// proved (issue 12 §2).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/tokencache"
+)
+
+// withoutRevocationEndpoint makes op's discovery document lack
+// revocation_endpoint, as servers may (RFC 8414 §2: the field is OPTIONAL),
+// and counts the requests that still reach /revoke.
+func withoutRevocationEndpoint(t *testing.T, op *authtest.OP) (revokeCalls func() int) {
+	t.Helper()
+	resp, err := http.Get(op.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["revocation_endpoint"] == nil {
+		t.Fatal("the test OP has no revocation_endpoint to remove")
+	}
+	delete(doc, "revocation_endpoint")
+	b, _ := json.Marshal(doc)
+	var mu sync.Mutex
+	n := 0
+	op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(b)
+			return true
+		case "/revoke":
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		return false
+	})
+	return func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+func (e *opEnv) setCacheExpiry(key string, exp time.Time) {
+	e.t.Helper()
+	dir, _ := tokencache.Dir(func(k string) string { return e.env[k] })
+	c := tokencache.New(dir)
+	ent, err := c.Load(key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ent.Expiry = exp
+	if err := c.Save(key, ent); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestRevokeWithoutRevocationEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	revokeCalls := withoutRevocationEndpoint(t, e.op)
+	e.mustRun(0, "login")
+	rt, _ := e.store.Get("work")
+	exp := e.cacheEntry("work").Expiry
+	if exp.IsZero() {
+		t.Fatal("the OP's access token has no expiry")
+	}
+
+	e.mustRun(0, "revoke")
+	msg := e.errOut.String()
+	for _, want := range []string{
+		"The server has no revocation endpoint: the tokens were not revoked there.\n",
+		"The refresh token stays valid there until the server expires or drops it.\n",
+		"The access token stays valid there until it expires in ",
+		"(" + exp.UTC().Format(time.RFC3339) + ").\n",
+		`Deleted the local tokens of profile "work".` + "\n",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "Revoked") || e.out.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", e.out, msg)
+	}
+	if n := revokeCalls(); n != 0 {
+		t.Errorf("%d requests reached /revoke", n)
+	}
+	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
+		t.Errorf("refresh token still stored: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "cache", "oat", "work.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cache file left: %v", err)
+	}
+	// What the message says is true: the server still takes the refresh token.
+	c := &auth.Client{Profile: e.op.Profile(config.FlowPKCE), Endpoints: &auth.Endpoints{Issuer: e.op.Issuer, TokenURL: e.op.Issuer + "/oauth/token"}}
+	if _, err := c.RefreshGrant(context.Background(), rt); err != nil {
+		t.Errorf("the unrevoked refresh token no longer works: %v", err)
+	}
+
+	// An access token without expiry (the server sent no expires_in) does not
+	// "stay valid until it expires".
+	e.mustRun(0, "login")
+	e.setCacheExpiry("work", time.Time{})
+	e.mustRun(0, "revoke")
+	msg = e.errOut.String()
+	if !strings.Contains(msg, "The access token has no expiry and stays valid there until the server drops it.\n") || strings.Contains(msg, "until it expires") {
+		t.Errorf("no-expiry access token: stderr %q", msg)
+	}
+}
+
+func TestRevokeUnsupportedTokenTypeForTheAccessToken(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	rt, _ := e.store.Get("work")
+	exp := e.cacheEntry("work").Expiry
+	// RFC 7009 §2.2.1: a server that cannot revoke a token type answers
+	// unsupported_token_type (common for JWT access tokens).
+	var mu sync.Mutex
+	var hints []string
+	e.op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/revoke" {
+			return false
+		}
+		hint := authtest.Form(r).Get("token_type_hint")
+		mu.Lock()
+		hints = append(hints, hint)
+		mu.Unlock()
+		if hint == "access_token" {
+			authtest.OAuthError(http.StatusBadRequest, "unsupported_token_type", "access tokens are not revocable")(w, r)
+			return true
+		}
+		return false
+	})
+	e.mustRun(0, "revoke")
+	msg := e.errOut.String()
+	for _, want := range []string{
+		"Revoked the refresh token at the server.\n",
+		"The server does not revoke access tokens (unsupported_token_type): the access token stays valid there until it expires in ",
+		"(" + exp.UTC().Format(time.RFC3339) + ").\n",
+		`Deleted the local tokens of profile "work".` + "\n",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "oat: ") || strings.Contains(msg, "Could not revoke") {
+		t.Errorf("unsupported_token_type reported as a failure:\n%s", msg)
+	}
+	if strings.Join(hints, ",") != "refresh_token,access_token" {
+		t.Errorf("revocation requests with hints %v, want refresh_token then access_token", hints)
+	}
+	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
+		t.Errorf("refresh token still stored: %v", err)
+	}
+	c := &auth.Client{Profile: e.op.Profile(config.FlowPKCE), Endpoints: &auth.Endpoints{Issuer: e.op.Issuer, TokenURL: e.op.Issuer + "/oauth/token"}}
+	if _, err := c.Refresh(context.Background(), rt); !errors.Is(err, auth.ErrLoginRequired) {
+		t.Errorf("the refresh token was not revoked: %v", err)
+	}
+}
