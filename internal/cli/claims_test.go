@@ -176,3 +176,82 @@ func TestRevokeUnsupportedTokenTypeForTheAccessToken(t *testing.T) {
 		t.Errorf("the refresh token was not revoked: %v", err)
 	}
 }
+
+// countRequests makes op count every request it receives.
+func countRequests(op *authtest.OP) func() int {
+	var mu sync.Mutex
+	n := 0
+	op.SetFault(func(http.ResponseWriter, *http.Request) bool {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		return false
+	})
+	return func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// onlyKind reports whether kinds is not empty and holds only kind.
+func onlyKind(kinds []string, kind string) bool {
+	for _, k := range kinds {
+		if k != kind {
+			return false
+		}
+	}
+	return len(kinds) > 0
+}
+
+// "Before any flow starts, oat checks it can store the result (exit 6
+// otherwise) … There is no silent fallback." (README)
+func TestKeychainDownNeverFallsBackToFileStorage(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.store.SetUnavailable("no D-Bus session")
+	e.configure = chain(e.configure, func(f *Factory) { f.Browser = authtest.NoBrowser(t) })
+	requests := countRequests(e.op)
+	stateDir := filepath.Join(e.dir, "state", "oat")
+	noFileStorage := func(cmd string) {
+		t.Helper()
+		if kinds := e.storageKinds(); !onlyKind(kinds, config.StorageKeychain) {
+			t.Errorf("%s asked for storage %v, want the keychain only", cmd, kinds)
+		}
+		if keys := e.fileStore.Keys(); len(keys) != 0 {
+			t.Errorf("%s wrote to file storage: %v", cmd, keys)
+		}
+		if entries, err := os.ReadDir(stateDir); err == nil && len(entries) != 0 {
+			t.Errorf("%s wrote %d files under %s", cmd, len(entries), stateDir)
+		}
+		if n := requests(); n != 0 {
+			t.Errorf("%s sent %d requests to the server", cmd, n)
+		}
+	}
+
+	// (--timeout only ends a broken run sooner: a correct one never waits.)
+	if code := e.run("login", "--timeout", "10s"); code != ExitStorage {
+		t.Fatalf("login: exit %d, want 6; stderr %q", code, e.errOut)
+	}
+	if msg := e.errOut.String(); !strings.Contains(msg, "OAT_STORAGE=file") || strings.Count(msg, "\n") != 1 {
+		t.Errorf("login stderr = %q", msg)
+	}
+	noFileStorage("login")
+
+	// A refresh token left in file storage by an earlier OAT_STORAGE=file
+	// login is not used once the profile is back on the keychain.
+	_ = e.fileStore.Set("work", "rt-in-file-storage")
+	if code := e.run("token"); code != ExitStorage {
+		t.Fatalf("token: exit %d, want 6; stderr %q", code, e.errOut)
+	}
+	_ = e.fileStore.Delete("work")
+	noFileStorage("token")
+
+	// Opting in works with the keychain still down: the distinct stores
+	// above would have caught a fallback.
+	e.env["OAT_STORAGE"] = "file"
+	e.configure = chain(e.configure, func(f *Factory) { f.Browser = e.browser.Open })
+	e.mustRun(0, "login")
+	if kinds := e.storageKinds(); !onlyKind(kinds, config.StorageFile) {
+		t.Errorf("OAT_STORAGE=file login asked for storage %v", kinds)
+	}
+	if _, err := e.fileStore.Get("work"); err != nil {
+		t.Errorf("OAT_STORAGE=file login: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,17 +23,24 @@ import (
 const refreshGrant = "refresh_token"
 
 // opEnv is a testEnv with a real OpenID Provider, a profile "work" for it in
-// the config file, a scripted browser and an in-memory keychain.
+// the config file, a scripted browser and in-memory stores: store for the
+// keychain, fileStore for file storage, so that a test sees which one a
+// command used.
 type opEnv struct {
 	*testEnv
-	op      *authtest.OP
-	store   *keychain.Memory
-	browser *authtest.Browser
+	op        *authtest.OP
+	store     *keychain.Memory
+	fileStore *keychain.Memory
+	browser   *authtest.Browser
+
+	kindsMu sync.Mutex
+	kinds   []string // the storage kinds commands asked for, in order
 }
 
 func newOPEnv(t *testing.T, flow string, opts ...authtest.Option) *opEnv {
 	t.Helper()
-	e := &opEnv{testEnv: newTestEnv(t), op: authtest.NewOP(t, opts...), store: keychain.NewMemory(), browser: authtest.NewBrowser(t)}
+	e := &opEnv{testEnv: newTestEnv(t), op: authtest.NewOP(t, opts...), store: keychain.NewMemory(), fileStore: keychain.NewMemory(), browser: authtest.NewBrowser(t)}
+	e.fileStore.SetKind(keychain.KindFile)
 	cfg := &config.File{Path: e.configPath(), DefaultProfile: "work", Profiles: map[string]config.Profile{"work": e.op.Profile(flow)}}
 	if err := cfg.Save(); err != nil {
 		t.Fatal(err)
@@ -40,9 +48,35 @@ func newOPEnv(t *testing.T, flow string, opts ...authtest.Option) *opEnv {
 	e.env[authtest.SecretEnv] = e.op.ClientSecret
 	e.configure = func(f *Factory) {
 		f.Browser = e.browser.Open
-		f.StoreFor = func(string) (keychain.Store, error) { return e.store, nil }
+		f.StoreFor = e.storeFor
 	}
 	return e
+}
+
+func (e *opEnv) storeFor(kind string) (keychain.Store, error) {
+	if kind == "" {
+		kind = config.StorageKeychain // the default, as Factory.Store has it
+	}
+	e.kindsMu.Lock()
+	e.kinds = append(e.kinds, kind)
+	e.kindsMu.Unlock()
+	switch kind {
+	case config.StorageKeychain:
+		return e.store, nil
+	case config.StorageFile:
+		return e.fileStore, nil
+	}
+	e.t.Errorf("a command asked for storage kind %q", kind)
+	return nil, errors.New("unknown storage kind " + kind)
+}
+
+// storageKinds returns the storage kinds asked for since the last call.
+func (e *opEnv) storageKinds() []string {
+	e.kindsMu.Lock()
+	defer e.kindsMu.Unlock()
+	k := e.kinds
+	e.kinds = nil
+	return k
 }
 
 func (e *opEnv) cacheEntry(key string) *tokencache.Entry {
