@@ -255,3 +255,66 @@ func TestKeychainDownNeverFallsBackToFileStorage(t *testing.T) {
 		t.Errorf("OAT_STORAGE=file login: %v", err)
 	}
 }
+
+// refusingTransport fails every request and records the attempts.
+type refusingTransport struct {
+	mu       sync.Mutex
+	attempts []string
+}
+
+func (rt *refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	rt.attempts = append(rt.attempts, r.Method+" "+r.URL.Path)
+	rt.mu.Unlock()
+	return nil, errors.New("the network is off in this test")
+}
+
+func (rt *refusingTransport) Attempts() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return append([]string(nil), rt.attempts...)
+}
+
+// "A cached token is printed without touching the network or the keychain."
+// (oat token --help; README: a cache hit reads one file.)
+func TestCacheHitNeedsNoNetworkAndNoKeychain(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	cached := e.cacheEntry("work")
+	e.storageKinds()
+
+	net := &refusingTransport{}
+	e.store.SetUnavailable("every keychain call fails in this test")
+	e.fileStore.SetUnavailable("every file-storage call fails in this test")
+	e.configure = chain(e.configure, func(f *Factory) {
+		f.HTTPTransport = net
+		f.Browser = authtest.NoBrowser(t)
+	})
+	e.mustRun(0, "token")
+	if got := e.out.String(); got != cached.AccessToken+"\n" || e.errOut.Len() != 0 {
+		t.Errorf("token: printed the cached token and a newline: %v; stderr %q", got == cached.AccessToken+"\n", e.errOut)
+	}
+	e.mustRun(0, "-v", "token", "-o", "json")
+	var j tokenJSON
+	if err := json.Unmarshal(e.out.Bytes(), &j); err != nil || j.AccessToken != cached.AccessToken || e.errOut.Len() != 0 {
+		t.Errorf("token -o json: %v (same token: %v), stderr %q", err, j.AccessToken == cached.AccessToken, e.errOut)
+	}
+	if a := net.Attempts(); len(a) != 0 {
+		t.Errorf("a cache hit made requests: %v", a)
+	}
+	if kinds := e.storageKinds(); len(kinds) != 0 {
+		t.Errorf("a cache hit asked for storage %v", kinds)
+	}
+
+	// The refusing transport is the one oat uses: a renewal goes through it
+	// and fails.
+	e.store.SetUnavailable("")
+	e.expire("work")
+	if code := e.run("token"); code == 0 || !strings.Contains(e.errOut.String(), "the network is off in this test") {
+		t.Errorf("renewal without network: exit %d, stderr %q", code, e.errOut)
+	}
+	if len(net.Attempts()) == 0 {
+		t.Error("the renewal made no request through the test transport")
+	}
+}
