@@ -36,7 +36,7 @@ func (s *syncBuffer) String() string {
 // The -v log shows each exchange but no token, code, verifier or secret.
 func TestVerboseLogHasNoSecrets(t *testing.T) {
 	t.Parallel()
-	op := authtest.NewOP(t)
+	op := authtest.NewOP(t, authtest.WithDeviceInterval(1))
 	var log syncBuffer
 	hc, err := httpx.NewClient(httpx.Options{Verbose: &log, Timeout: 5 * time.Second})
 	if err != nil {
@@ -71,6 +71,16 @@ func TestVerboseLogHasNoSecrets(t *testing.T) {
 		t.Fatalf("ClientCredentials: %v", err)
 	}
 
+	// The device flow: its device_code and user_code are secrets too.
+	dc := *c
+	dc.Profile = op.Profile(config.FlowDevice)
+	dc.Secret = ""
+	var userCode string
+	devRes, _, err := deviceLogin(t, op, &dc, func(code string) { userCode = code; op.ApproveDevice(t, code) })
+	if err != nil {
+		t.Fatalf("LoginDevice: %v", err)
+	}
+
 	authURL, _ := url.Parse(b.Opened()[0])
 	secrets := map[string]string{
 		"secret":             op.ClientSecret,
@@ -84,19 +94,26 @@ func TestVerboseLogHasNoSecrets(t *testing.T) {
 		"state":              authURL.Query().Get("state"),
 		"nonce":              authURL.Query().Get("nonce"),
 		"code challenge":     authURL.Query().Get("code_challenge"),
+		"user code":          userCode,
+		"device access":      devRes.Token.AccessToken,
+		"device refresh":     devRes.Token.RefreshToken,
 	}
 	for _, f := range forms() {
 		if f.Get("code") != "" {
 			secrets["code"] = f.Get("code")
 			secrets["verifier"] = f.Get("code_verifier")
 		}
+		if f.Get("device_code") != "" {
+			secrets["device code"] = f.Get("device_code")
+		}
 	}
-	if secrets["code"] == "" || secrets["verifier"] == "" {
-		t.Fatal("did not see the code exchange")
+	if secrets["code"] == "" || secrets["verifier"] == "" || secrets["device code"] == "" {
+		t.Fatal("did not see the code exchange and the device poll")
 	}
 	out := log.String()
 	for _, path := range []string{"GET " + op.Issuer + "/.well-known/openid-configuration -> 200",
-		"POST " + op.Issuer + "/oauth/token -> 200", "POST " + op.Issuer + "/revoke -> 200", "GET " + op.Issuer + "/keys -> 200"} {
+		"POST " + op.Issuer + "/oauth/token -> 200", "POST " + op.Issuer + "/revoke -> 200", "GET " + op.Issuer + "/keys -> 200",
+		"POST " + op.Issuer + "/device_authorization -> 200"} {
 		if !strings.Contains(out, path) {
 			t.Errorf("log lacks %q:\n%s", path, out)
 		}
