@@ -23,33 +23,13 @@ import (
 )
 
 // withoutRevocationEndpoint makes op's discovery document lack
-// revocation_endpoint, as servers may (RFC 8414 §2: the field is OPTIONAL),
-// and counts the requests that still reach /revoke.
+// revocation_endpoint and counts the requests that still reach /revoke.
 func withoutRevocationEndpoint(t *testing.T, op *authtest.OP) (revokeCalls func() int) {
 	t.Helper()
-	resp, err := http.Get(op.Issuer + "/.well-known/openid-configuration")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var doc map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc["revocation_endpoint"] == nil {
-		t.Fatal("the test OP has no revocation_endpoint to remove")
-	}
-	delete(doc, "revocation_endpoint")
-	b, _ := json.Marshal(doc)
 	var mu sync.Mutex
 	n := 0
-	op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		switch r.URL.Path {
-		case "/.well-known/openid-configuration":
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(b)
-			return true
-		case "/revoke":
+	withoutDiscoveryField(t, op, "revocation_endpoint", func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/revoke" {
 			mu.Lock()
 			n++
 			mu.Unlock()
