@@ -3,18 +3,18 @@
 package keychain
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 // Tests against the real Secret Service. Run them with
@@ -29,20 +29,8 @@ import (
 // Secret Service is reachable, and returns an OS store.
 func secretService(t *testing.T, o OSOptions) Store {
 	t.Helper()
-	unusable := func(reason string) {
-		t.Helper()
-		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
-			t.Fatalf("OAT_REQUIRE_KEYRING=1 but %s", reason)
-		}
-		t.Skipf("skipping real Secret Service test: %s; run it with .ci/keyring-session go test ./internal/keychain/...", reason)
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		unusable("DBUS_SESSION_BUS_ADDRESS is not set (no D-Bus session)")
-	}
 	s := NewOS(o)
-	if err := s.Check(); err != nil {
-		unusable("the Secret Service is not usable: " + err.Error())
-	}
+	keychaintest.SecretService(t, s.Check)
 	return s
 }
 
@@ -72,24 +60,7 @@ func randomSecret(n int) string {
 // would type. ok is false when secret-tool finds nothing.
 func lookup(t *testing.T, user string) (value string, ok bool) {
 	t.Helper()
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
-			t.Fatal("OAT_REQUIRE_KEYRING=1 but secret-tool is not installed (apt-get install libsecret-tools)")
-		}
-		t.Skip("secret-tool is not installed (apt-get install libsecret-tools)")
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("secret-tool", "lookup", "service", "oat", "username", user)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && stdout.Len() == 0 {
-		return "", false
-	}
-	if err != nil {
-		t.Fatalf("secret-tool lookup %s: %v: %s", user, err, stderr.String())
-	}
-	return stdout.String(), true
+	return keychaintest.Lookup(t, user)
 }
 
 // sameSecret compares without ever printing a secret.
@@ -268,6 +239,7 @@ func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 		}
 		t.Skip("locking needs the private keyring of .ci/keyring-session (OAT_TEST_KEYRING_PASSWORD); it would lock your own keyring")
 	}
+	keychaintest.LockKeyring(t) // no other package's test uses the keyring meanwhile
 	key := uniqueKey(t, s)
 	mustSet(t, s, key, "rt-before-lock")
 
