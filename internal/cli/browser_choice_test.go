@@ -70,6 +70,8 @@ func withoutDiscoveryField(t *testing.T, op *authtest.OP, field string, next aut
 type approvingTransport struct {
 	t  *testing.T
 	op *authtest.OP
+	// seen, when set, gets the device_code and user_code of each answer.
+	seen func(deviceCode, userCode string)
 }
 
 func (a approvingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -81,11 +83,15 @@ func (a approvingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	var da struct {
-		UserCode string `json:"user_code"`
+		DeviceCode string `json:"device_code"`
+		UserCode   string `json:"user_code"`
 	}
 	if err != nil || json.Unmarshal(b, &da) != nil || da.UserCode == "" {
 		a.t.Errorf("device authorization answer: %v %s", err, b)
 		return resp, nil
+	}
+	if a.seen != nil {
+		a.seen(da.DeviceCode, da.UserCode)
 	}
 	a.op.ApproveDevice(a.t, da.UserCode)
 	return resp, nil

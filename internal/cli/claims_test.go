@@ -298,3 +298,42 @@ func TestCacheHitNeedsNoNetworkAndNoKeychain(t *testing.T) {
 		t.Error("the renewal made no request through the test transport")
 	}
 }
+
+// The -v log of a device login shows neither device code; the user code is
+// shown only where the user must read it (the prompt).
+func TestVerboseDeviceLoginHidesTheCodes(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowDevice, authtest.WithDeviceInterval(1))
+	var mu sync.Mutex
+	var deviceCode, userCode string
+	e.configure = chain(e.configure, func(f *Factory) {
+		f.Browser = func(string) error { return nil }
+		f.HTTPTransport = approvingTransport{t: t, op: e.op, seen: func(d, u string) {
+			mu.Lock()
+			deviceCode, userCode = d, u
+			mu.Unlock()
+		}}
+	})
+	e.mustRun(0, "-v", "login")
+	rt, _ := e.store.Get("work")
+	access := e.cacheEntry("work").AccessToken
+	mu.Lock()
+	defer mu.Unlock()
+	msg := e.errOut.String()
+	if deviceCode == "" || userCode == "" || !strings.Contains(msg, "* POST "+e.op.Issuer+"/device_authorization -> 200") {
+		t.Fatalf("no device authorization seen; stderr:\n%s", msg)
+	}
+	for name, v := range map[string]string{"device code": deviceCode, "refresh token": rt, "access token": access} {
+		if strings.Contains(msg, v) {
+			t.Errorf("stderr of -v login holds the %s", name)
+		}
+	}
+	if !strings.Contains(msg, "enter the code: "+userCode) {
+		t.Errorf("the prompt lacks the user code:\n%s", msg)
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(line, "* ") && strings.Contains(line, userCode) {
+			t.Errorf("a -v log line holds the user code: %q", line)
+		}
+	}
+}
