@@ -141,14 +141,22 @@ func TestLoginPicksDeviceFlowWhereNoBrowserCanOpen(t *testing.T) {
 	}
 }
 
-// lineWatcher passes writes through to w and calls found, once, with the
-// first URL printed on a line of its own (the prompt's "  http://…").
+// lineWatcher passes writes through to w, one at a time, and calls found,
+// once, with the first URL printed on a line of its own (the prompt's
+// "  http://…").
 type lineWatcher struct {
 	mu    sync.Mutex
 	w     io.Writer
 	text  strings.Builder
 	found func(url string)
 	done  bool
+}
+
+// String returns what was written so far.
+func (l *lineWatcher) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.text.String()
 }
 
 var promptURL = regexp.MustCompile(`(?m)^  (https?://\S+)$`)
@@ -257,14 +265,21 @@ func TestLoginBrowserFromEnvironment(t *testing.T) {
 			for k, v := range tc.env {
 				e.env[k] = paths[v]
 			}
-			e.configure = chain(e.configure, func(f *Factory) { f.Browser = nil })
+			f := e.factory()
+			f.Browser = nil
+			// oat copies the browser program's output to a stderr that is not
+			// a file (this buffer) from another goroutine.
+			stderr := &lineWatcher{w: f.IO.ErrOut, found: func(string) {}}
+			f.IO.ErrOut = stderr
 			// (--timeout only ends a broken run sooner.)
-			e.mustRun(0, "login", "--timeout", "1m")
+			if code := runWith(f, "login", "--timeout", "1m"); code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
 			if got := opened(); len(got) != 1 || got[0] != tc.want {
 				t.Errorf("browsers run: %v, want [%s]", got, tc.want)
 			}
-			if !strings.Contains(e.errOut.String(), "Logged in as "+authtest.Subject) {
-				t.Errorf("stderr = %q", e.errOut)
+			if msg := stderr.String(); !strings.Contains(msg, "Logged in as "+authtest.Subject) {
+				t.Errorf("stderr = %q", msg)
 			}
 		})
 	}
