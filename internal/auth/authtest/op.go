@@ -70,13 +70,32 @@ type OP struct {
 	mu     sync.Mutex
 	grants map[string]int
 	fault  func(w http.ResponseWriter, r *http.Request) bool
+	// issuedRefresh counts refresh tokens issued at a login.
+	issuedRefresh int
+	// refreshSubject, when set, is the sub of every refreshed token.
+	refreshSubject string
 }
+
+// SetRefreshSubject makes every later refresh answer with tokens (and an ID
+// token) for user sub instead of the session's user, as a broken or hostile
+// server might; OIDC Core 12.2 forbids it. The rotated refresh token is still
+// issued. "" restores the normal answer. Subject2 is the other user the
+// example OP knows.
+func (o *OP) SetRefreshSubject(sub string) {
+	o.mu.Lock()
+	o.refreshSubject = sub
+	o.mu.Unlock()
+}
+
+// Subject2 is the example OP's second user.
+const Subject2 = "id2"
 
 type options struct {
 	ttl            time.Duration
 	deviceInterval int
 	jwtAccess      bool
 	redirectURIs   []string
+	refreshOnce    bool
 }
 
 // Option configures NewOP.
@@ -104,6 +123,14 @@ func WithJWTAccessTokens() Option { return func(o *options) { o.jwtAccess = true
 func WithRedirectURIs(uris ...string) Option {
 	return func(o *options) { o.redirectURIs = append(o.redirectURIs, uris...) }
 }
+
+// WithRefreshTokenOnce makes the OP issue a refresh token only at the first
+// login (code or device grant); later logins get none, as Google does for a
+// user who already consented unless the request says prompt=consent (see
+// https://developers.google.com/identity/protocols/oauth2/native-app,
+// "Refreshing an access token"), and as servers that issue one refresh
+// token per grant do. Refreshes still rotate.
+func WithRefreshTokenOnce() Option { return func(o *options) { o.refreshOnce = true } }
 
 var quietOnce sync.Once
 
@@ -336,8 +363,34 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, r op.Token
 		// refresh tokens could never be used; give them the client's name.
 		r = &storage.AuthRequest{ApplicationID: d.ClientID, UserID: d.Subject, Scopes: d.Scopes}
 	}
+	if current == "" && s.op.opts.refreshOnce {
+		s.op.mu.Lock()
+		s.op.issuedRefresh++
+		again := s.op.issuedRefresh > 1
+		s.op.mu.Unlock()
+		if again {
+			id, exp, err := s.Storage.CreateAccessToken(ctx, r)
+			return id, "", s.cap(exp), err
+		}
+	}
 	id, rt, exp, err := s.Storage.CreateAccessAndRefreshTokens(ctx, r, current)
 	return id, rt, s.cap(exp), err
+}
+
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	r, err := s.Storage.TokenRequestByRefreshToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	s.op.mu.Lock()
+	sub := s.op.refreshSubject
+	s.op.mu.Unlock()
+	if br, ok := r.(*storage.RefreshTokenRequest); ok && sub != "" {
+		t := *br.RefreshToken // a copy: the stored token keeps its user
+		t.UserID = sub
+		return &storage.RefreshTokenRequest{RefreshToken: &t}, nil
+	}
+	return r, nil
 }
 
 func (s *opStorage) cap(exp time.Time) time.Time {
