@@ -580,10 +580,12 @@ func TestOverriddenServerNeverGetsTheProfilesRefreshToken(t *testing.T) {
 		return false
 	})
 	for _, run := range []func() int{
-		func() int { return e.run("token", "--issuer", other.Issuer) },
+		func() int { return e.run("token", "--issuer", other.Issuer, "--client-id", other.PublicClientID) },
 		func() int {
 			e.env["OAT_ISSUER"] = other.Issuer
+			e.env["OAT_CLIENT_ID"] = other.PublicClientID
 			defer delete(e.env, "OAT_ISSUER")
+			defer delete(e.env, "OAT_CLIENT_ID")
 			return e.run("token")
 		},
 	} {

@@ -28,10 +28,70 @@ type Resolved struct {
 // configured profile's.
 func (r *Resolved) AdHoc() bool { return r.Key != r.Name }
 
+// Binding names the server and client a stored token was issued to: the
+// issuer and token URL as the profile sets them (either may be empty) and the
+// client ID. A stored token is only ever sent with settings of the same
+// Binding (see docs/architecture.md, "Storage keys").
+type Binding struct {
+	Issuer   string `json:"issuer,omitempty"`
+	TokenURL string `json:"token_url,omitempty"`
+	ClientID string `json:"client_id"`
+}
+
+// Binding returns the server and client p's tokens are bound to.
+func (p Profile) Binding() Binding {
+	return Binding{Issuer: p.Issuer, TokenURL: p.TokenURL, ClientID: p.ClientID}
+}
+
+// Server names the server for messages: the issuer, else the token URL.
+func (b Binding) Server() string {
+	if b.Issuer != "" {
+		return b.Issuer
+	}
+	return b.TokenURL
+}
+
+// BindingOf returns the Binding that a Fingerprint names; ok is false when fp
+// is not a fingerprint (or one whose values hold line breaks).
+func BindingOf(fp string) (b Binding, ok bool) {
+	lines := strings.Split(fp, "\n")
+	if len(lines) != 6 {
+		return Binding{}, false
+	}
+	var ok1, ok2, ok3 bool
+	b.Issuer, ok1 = strings.CutPrefix(lines[0], "issuer=")
+	b.TokenURL, ok2 = strings.CutPrefix(lines[1], "token_url=")
+	b.ClientID, ok3 = strings.CutPrefix(lines[2], "client_id=")
+	return b, ok1 && ok2 && ok3
+}
+
 // sameServerAndClient reports whether a and b name the same token endpoint
 // (or issuer) and client: the settings a refresh token is bound to.
-func sameServerAndClient(a, b Profile) bool {
-	return a.Issuer == b.Issuer && a.TokenURL == b.TokenURL && a.ClientID == b.ClientID
+func sameServerAndClient(a, b Profile) bool { return a.Binding() == b.Binding() }
+
+// namesOtherServer reports whether the environment or flags name a server
+// (OAT_ISSUER, --issuer, --token-url) other than p's.
+func namesOtherServer(p Profile, o Overrides, getenv func(string) string) bool {
+	issuer := o.Issuer
+	if issuer == "" {
+		issuer = getenv("OAT_ISSUER")
+	}
+	return (issuer != "" && issuer != p.Issuer) || (o.TokenURL != "" && o.TokenURL != p.TokenURL)
+}
+
+// serverFree keeps of p only what is not bound to its server: storage,
+// ca_file and the redirect settings. Everything else (endpoints, jwks_url,
+// client, secret, client_auth, scopes, audience, resource, auth_params, flow,
+// and any key added later) is left out, so that nothing of p's is sent to a
+// server p does not name.
+func serverFree(p Profile) Profile {
+	return Profile{
+		Storage:      p.Storage,
+		CAFile:       p.CAFile,
+		RedirectHost: p.RedirectHost,
+		RedirectPort: p.RedirectPort,
+		RedirectPath: p.RedirectPath,
+	}
 }
 
 // ProfileName picks the profile: flag, else $OAT_PROFILE, else default_profile,
@@ -76,6 +136,13 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	name, explicit := f.ProfileName(flagProfile, getenv)
 	p, inFile := f.Profiles[name]
 	p = clone(p)
+	// A secret, a client or an endpoint is never sent to a server the
+	// invocation did not name: flags or environment that name another server
+	// than the profile's start from an empty profile (spec, Profiles).
+	otherServer := namesOtherServer(p, o, getenv)
+	if otherServer {
+		p = serverFree(p)
+	}
 	// Environment over the file.
 	if v := getenv("OAT_ISSUER"); v != "" {
 		p.Issuer = v
@@ -91,8 +158,11 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	if err := p.Validate(); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}
-	if !inFile {
+	if !inFile || otherServer {
 		if (p.Issuer == "" && p.TokenURL == "") || p.ClientID == "" {
+			if inFile {
+				return nil, &Error{Msg: fmt.Sprintf("the server given (--issuer, --token-url or OAT_ISSUER) is not profile %q's, so none of its client settings apply: pass --client-id too (and --client-secret-env, --scope… as that server needs)", name)}
+			}
 			if explicit {
 				return nil, &Error{Msg: fmt.Sprintf("unknown profile %q: add it with `oat profile add %s --issuer URL --client-id ID`, or pass --issuer (or --token-url) and --client-id%s", name, name, f.known())}
 			}
