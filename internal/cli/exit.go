@@ -11,6 +11,7 @@ import (
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // Exit codes of the contract (docs/cli.md).
@@ -69,7 +70,7 @@ func ExitCode(err error, interrupted bool) int {
 		return ExitStorage
 	case errors.Is(err, auth.ErrLoginRequired):
 		return ExitLoginRequired
-	case errors.As(err, &te):
+	case errors.As(err, &te), errors.Is(err, tokencache.ErrBusy):
 		return ExitTemporary
 	case errors.As(err, &ve):
 		return ExitVerify

@@ -12,9 +12,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,34 @@ import (
 
 // ErrNotFound means no entry is cached under the key.
 var ErrNotFound = errors.New("no cached token")
+
+// ErrBusy is wrapped by Lock's error when another process held the lock
+// for the whole wait: a temporary condition (exit 4).
+var ErrBusy = errors.New("another oat process holds the renewal lock")
+
+// BusyError says who held the lock for the whole wait.
+type BusyError struct {
+	Key string
+	PID int           // the holder's process ID, 0 when unknown
+	For time.Duration // how long this process waited
+	Err error         // the wait's end: context.DeadlineExceeded
+}
+
+func (e *BusyError) Unwrap() error { return e.Err }
+
+func (e *BusyError) Error() string {
+	who := "another oat process"
+	if e.PID > 0 {
+		who += " (PID " + strconv.Itoa(e.PID) + ")"
+	}
+	waited := ""
+	if e.For >= time.Second {
+		waited = " (" + e.For.Round(time.Second).String() + ")"
+	}
+	return fmt.Sprintf("%s held the renewal lock of profile %q for the whole wait%s: try again shortly, or end that process if it is stuck", who, e.Key, waited)
+}
+
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // ErrCorrupt is wrapped by Load when the file exists but cannot be read as
 // an entry. Callers treat it as a miss; the next Save replaces the file.
@@ -177,7 +207,9 @@ func (c *Cache) Check() error {
 // Lock takes the exclusive lock for key (an flock on <key>.lock, separate
 // from the entry so atomic renames do not disturb it), waiting until it is
 // free or ctx ends. The OS releases it when the holder exits or is killed.
-// Call unlock once done.
+// Call unlock once done. The holder writes its PID into the lock file (and
+// empties it on unlock), so that a process that gave up waiting can say
+// who holds it: when ctx's deadline passes, the error is a *BusyError.
 //
 // The wait is a blocking flock, not a poll: a waiter wakes as soon as the
 // holder is done, so 20 processes on an expired token finish about one
@@ -190,6 +222,7 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 	if err := c.mkdir(); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	fl := flock.New(p, flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
 	if err != nil {
@@ -197,11 +230,11 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 		return nil, fmt.Errorf("locking the token cache: %w", err)
 	}
 	if ok {
-		return func() { fl.Close() }, nil
+		return held(fl, p), nil
 	}
 	if err := ctx.Err(); err != nil {
 		fl.Close()
-		return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, err)
+		return nil, waitError(ctx, key, p, start)
 	}
 	done := make(chan error, 1)
 	go func() { done <- fl.Lock() }()
@@ -211,7 +244,7 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 			fl.Close()
 			return nil, fmt.Errorf("locking the token cache: %w", err)
 		}
-		return func() { fl.Close() }, nil
+		return held(fl, p), nil
 	case <-ctx.Done():
 		// The blocked flock cannot be interrupted: release the lock as soon
 		// as it is taken (Close waits for Lock to return).
@@ -219,8 +252,52 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 			<-done
 			fl.Close()
 		}()
-		return nil, fmt.Errorf("waiting for another oat process renewing %q: %w", key, ctx.Err())
+		return nil, waitError(ctx, key, p, start)
 	}
+}
+
+// held records this process as the holder of the lock file at p (best
+// effort: Windows may refuse a write to a locked file; the PID is then
+// unknown) and returns the unlock function, which empties the file first.
+func held(fl *flock.Flock, p string) func() {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	if f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
+		_, _ = f.Write(pid)
+		f.Close()
+	}
+	return func() {
+		_ = os.Truncate(p, 0)
+		fl.Close()
+	}
+}
+
+// waitError is the error of a wait for the lock that ended with ctx: a
+// *BusyError naming the holder when the deadline passed.
+func waitError(ctx context.Context, key, p string, start time.Time) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("waiting for another oat process renewing %q: %w", key, ctx.Err())
+	}
+	waited := time.Since(start)
+	if dl, ok := ctx.Deadline(); ok {
+		waited = dl.Sub(start)
+	}
+	return &BusyError{Key: key, PID: holderPID(p), For: waited, Err: ctx.Err()}
+}
+
+// holderPID reads the PID the lock's holder wrote, 0 when there is none.
+func holderPID(p string) int {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	b := make([]byte, 24)
+	n, _ := io.ReadFull(f, b)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
 }
 
 func (c *Cache) mkdir() error {

@@ -132,8 +132,12 @@ func TestLockHeldByAKilledProcessIsFree(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := c.Lock(ctx, "work"); !errors.Is(err, context.DeadlineExceeded) {
+	_, err := c.Lock(ctx, "work")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrBusy) {
 		t.Fatalf("Lock while another process holds it: err = %v, want a timeout", err)
+	}
+	if want := fmt.Sprintf("(PID %d)", h.cmd.Process.Pid); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name the holder %s", err, want)
 	}
 
 	if err := h.cmd.Process.Kill(); err != nil {
@@ -170,8 +174,8 @@ func TestLockWaitEndsWithContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}
-	if !strings.Contains(err.Error(), `waiting for another oat process renewing "work"`) {
-		t.Errorf("message %q should say what it waited for", err)
+	if want := fmt.Sprintf(`another oat process (PID %d) held the renewal lock of profile "work"`, os.Getpid()); !strings.Contains(err.Error(), want) || !errors.Is(err, ErrBusy) {
+		t.Errorf("message %q should say what it waited for and who holds it (%s)", err, want)
 	}
 	if d < 100*time.Millisecond || d > 2*time.Second {
 		t.Errorf("gave up after %s, want about 100ms", d)
