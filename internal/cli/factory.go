@@ -28,6 +28,9 @@ type Factory struct {
 	HTTPTransport http.RoundTripper
 	// StoreFor, when set, replaces the refresh-token stores (tests).
 	StoreFor func(kind string) (keychain.Store, error)
+	// LockTimeout, when set, bounds the wait for another process's renewal
+	// instead of session.LockTimeout (tests).
+	LockTimeout time.Duration
 
 	// Set from the global flags.
 	ProfileFlag string

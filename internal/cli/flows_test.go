@@ -452,13 +452,20 @@ func TestFileStorageOptIn(t *testing.T) {
 	}
 	dir := filepath.Join(e.dir, "state", "oat")
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("state dir holds %d files", len(entries))
+	var names []string
+	for _, ent := range entries {
+		names = append(names, ent.Name())
+		fi, _ := os.Stat(filepath.Join(dir, ent.Name()))
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode of %s: %v", ent.Name(), fi.Mode().Perm())
+		}
 	}
-	fi, _ := os.Stat(filepath.Join(dir, entries[0].Name()))
-	di, _ := os.Stat(dir)
-	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
-		t.Errorf("modes: file %v dir %v", fi.Mode().Perm(), di.Mode().Perm())
+	// The token, and the record of the server and client it is bound to.
+	if strings.Join(names, " ") != "work.file.binding work.refresh_token" {
+		t.Fatalf("state dir holds %q", names)
+	}
+	if di, _ := os.Stat(dir); di.Mode().Perm() != 0o700 {
+		t.Errorf("mode of the state dir: %v", di.Mode().Perm())
 	}
 	rows := e.statusJSON()
 	if deref(rows[0].RefreshToken, "") != "file" {
@@ -468,7 +475,7 @@ func TestFileStorageOptIn(t *testing.T) {
 	e.mustRun(0, "token")
 	e.mustRun(0, "profile", "remove", "work")
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("profile remove left %d refresh token files", len(entries))
+		t.Errorf("profile remove left %d files in the state dir", len(entries))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/output"
+	"github.com/oatcli/oat/internal/session"
 )
 
 func newCmdProfile(f *Factory) *cobra.Command {
@@ -310,7 +311,7 @@ comma-separated list. An empty VALUE ("") removes the key.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runProfileSet(opts)
+			return runProfileSet(cmd.Context(), opts)
 		},
 	}
 	return cmd
@@ -327,7 +328,7 @@ func joinKeys() string {
 	return b.String()
 }
 
-func runProfileSet(o *ProfileSetOptions) error {
+func runProfileSet(ctx context.Context, o *ProfileSetOptions) error {
 	cfg, err := loadForEdit(o.F)
 	if err != nil {
 		return err
@@ -336,6 +337,7 @@ func runProfileSet(o *ProfileSetOptions) error {
 	if !ok {
 		return profileNotFound(cfg, o.Name)
 	}
+	old := p
 	p.Scopes = slices.Clone(p.Scopes)
 	if err := p.Set(o.Key, o.Value); err != nil {
 		return &config.Error{Path: cfg.Path, Msg: fmt.Sprintf("profile %q: %v", o.Name, err)}
@@ -345,7 +347,55 @@ func runProfileSet(o *ProfileSetOptions) error {
 		return fmt.Errorf("saving %s: %w", cfg.Path, err)
 	}
 	fmt.Fprintf(o.F.IO.ErrOut, "Set %s of profile %q\n", o.Key, o.Name)
+	if old.Binding() != p.Binding() {
+		dropRebound(ctx, o.F, o.Name, old)
+	}
 	return nil
+}
+
+// dropRebound revokes at the old server (where it can) and deletes the tokens
+// profile name got with its old settings, now that it names another server
+// or client: they are bound to the old ones and could never be used again.
+// Nothing here fails the set; what happened is said on stderr.
+func dropRebound(ctx context.Context, f *Factory, name string, old config.Profile) {
+	r := &config.Resolved{Name: name, Profile: old, InFile: true, Key: name, Fingerprint: config.Fingerprint(old)}
+	if env := f.Getenv("OAT_STORAGE"); env != "" {
+		r.Profile.Storage = env
+	}
+	w := f.IO.ErrOut
+	m, err := f.sessionFor(r)
+	if err != nil {
+		fmt.Fprintf(w, "oat: could not look for the tokens of the old settings: %v\n", err)
+		return
+	}
+	if kind, usable, err := m.StoredRefreshToken(); err == nil && kind != "" && !usable {
+		// Stored under this name for settings other than the old ones
+		// (another config file): not this profile's tokens to remove.
+		return
+	}
+	rep, err := m.Revoke(ctx, session.RevokeOptions{Force: true})
+	if rep == nil || (!rep.HadRefresh && !rep.HadAccess && rep.StoreUnavailable == nil) {
+		return
+	}
+	server := old.Binding().Server()
+	what := fmt.Sprintf("The tokens of profile %q were issued by %s to client %q and cannot be used with the new settings", name, server, old.ClientID)
+	switch {
+	case rep.RefreshErr != nil:
+		fmt.Fprintf(w, "%s: could not revoke them there (%v); ", what, rep.RefreshErr)
+	case rep.NoEndpoint:
+		fmt.Fprintf(w, "%s: the server has no revocation endpoint, so they stay valid there until they expire; ", what)
+	default:
+		fmt.Fprintf(w, "%s: revoked them there; ", what)
+	}
+	switch {
+	case rep.StoreUnavailable != nil:
+		fmt.Fprintf(w, "deleted the cached tokens, but the refresh token could not be reached (%s): it is left behind, never to be used. ", removeReason(rep.StoreUnavailable))
+	case err != nil:
+		fmt.Fprintf(w, "could not delete them (%v). ", err)
+	default:
+		fmt.Fprint(w, "deleted them. ")
+	}
+	fmt.Fprintf(w, "Run oat login -p %s\n", name)
 }
 
 // ---- use

@@ -55,7 +55,7 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 		kinds = append(kinds, env)
 	}
 	for _, kind := range kinds {
-		st, err := f.Store(kind)
+		st, err := f.BoundStore(kind)
 		if err == nil {
 			err = st.Delete(o.Name)
 		}

@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
-	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/output"
 )
 
@@ -100,14 +98,17 @@ func runStatus(_ context.Context, o *StatusOptions) error {
 			validAT = e.AccessToken != "" && (e.Expiry.IsZero() || e.Expiry.After(now))
 		}
 		if r.Profile.Flow != config.FlowClientCredentials {
-			st, err := f.Store(r.Profile.Storage)
+			kind, usable := "", false
+			m, err := f.sessionFor(r)
 			if err == nil {
-				_, err = st.Get(r.Key)
+				kind, usable, err = m.StoredRefreshToken()
 			}
 			switch {
+			case err == nil && kind != "":
+				row.RefreshToken = ptr(kind)
+				// Issued to another server or client: stored, but no use.
+				row.NeedsLogin = row.NeedsLogin || !usable
 			case err == nil:
-				row.RefreshToken = ptr(st.Kind())
-			case errors.Is(err, keychain.ErrNotFound):
 			default:
 				if !warned[err.Error()] {
 					warned[err.Error()] = true

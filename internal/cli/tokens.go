@@ -76,16 +76,40 @@ func (f *Factory) Session(o config.Overrides) (*session.Manager, error) {
 	return f.sessionFor(r)
 }
 
+// BoundStore returns the refresh-token store of the given kind with the
+// binding records beside its tokens (keychain.Bound).
+func (f *Factory) BoundStore(kind string) (*keychain.Bound, error) {
+	st, err := f.Store(kind)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := keychain.StateDir(f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return keychain.NewBound(st, dir), nil
+}
+
 func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 	cache, err := f.Cache()
 	if err != nil {
 		return nil, err
 	}
+	// The binding records' folder; an error shows only when the refresh
+	// token is needed (a cache hit needs neither).
+	bindings, bindErr := keychain.StateDir(f.Getenv)
 	var hc *http.Client
 	return &session.Manager{
-		Profile: r,
-		Cache:   cache,
-		Store:   func() (keychain.Store, error) { return f.Store(r.Profile.Storage) },
+		Profile:     r,
+		Cache:       cache,
+		Bindings:    bindings,
+		LockTimeout: f.LockTimeout,
+		Store: func() (keychain.Store, error) {
+			if bindErr != nil {
+				return nil, bindErr
+			}
+			return f.Store(r.Profile.Storage)
+		},
 		HTTP: func() (*http.Client, error) {
 			if hc == nil {
 				c, err := f.HTTPClient(r.Profile.CAFile)

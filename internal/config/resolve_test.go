@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -115,4 +116,53 @@ func TestCheckURL(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+func TestAnotherServerStartsFromAnEmptyProfile(t *testing.T) {
+	full := Profile{
+		Issuer: "https://a.example", AuthorizationURL: "https://a.example/auth", TokenURL: "https://a.example/token",
+		DeviceAuthorizationURL: "https://a.example/device", RevocationURL: "https://a.example/revoke", JWKSURL: "https://a.example/jwks",
+		ClientID: "a-client", ClientSecretEnv: "A_SECRET", ClientAuth: ClientAuthPost, Scopes: []string{"openid"},
+		Audience: "https://api.a", Resource: "https://res.a", Flow: FlowDevice, AuthParams: map[string]string{"x": "y"},
+		Storage: StorageFile, CAFile: "/ca.pem", RedirectHost: "localhost", RedirectPort: 8123, RedirectPath: "/cb",
+	}
+	f := &File{DefaultProfile: "work", Profiles: map[string]Profile{"work": full}}
+	want := Profile{Issuer: "https://b.example", ClientID: "b-client", Storage: StorageFile, CAFile: "/ca.pem", RedirectHost: "localhost", RedirectPort: 8123, RedirectPath: "/cb"}
+	for _, tc := range []struct {
+		name string
+		flag string
+		o    Overrides
+		env  map[string]string
+	}{
+		{"default profile, --issuer", "", Overrides{Profile: Profile{Issuer: "https://b.example", ClientID: "b-client"}}, nil},
+		{"-p, --issuer", "work", Overrides{Profile: Profile{Issuer: "https://b.example", ClientID: "b-client"}}, nil},
+		{"OAT_PROFILE, OAT_ISSUER", "", Overrides{}, map[string]string{"OAT_PROFILE": "work", "OAT_ISSUER": "https://b.example", "OAT_CLIENT_ID": "b-client"}},
+	} {
+		r, err := f.Resolve(tc.flag, tc.o, envOf(tc.env))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got, _ := json.Marshal(r.Profile); string(got) != mustMarshal(want) || r.Key == "work" {
+			t.Errorf("%s: %s (key %s), want %s", tc.name, got, r.Key, mustMarshal(want))
+		}
+	}
+	// --token-url alone, other than the profile's: the issuer goes too.
+	r, err := f.Resolve("", Overrides{Profile: Profile{TokenURL: "https://b.example/token", ClientID: "b"}}, envOf(nil))
+	if err != nil || r.Profile.Issuer != "" || r.Profile.Scopes != nil {
+		t.Errorf("--token-url: %+v, %v", r.Profile, err)
+	}
+	// The profile's own server named again changes nothing.
+	r, err = f.Resolve("", Overrides{Profile: Profile{Issuer: full.Issuer}}, envOf(nil))
+	if err != nil || r.Profile.ClientID != "a-client" || r.Key != "work" {
+		t.Errorf("own issuer: %+v, %v", r, err)
+	}
+	// Another server without a client: an error, not the profile's client.
+	if _, err := f.Resolve("", Overrides{Profile: Profile{Issuer: "https://b.example"}}, envOf(nil)); err == nil || !strings.Contains(err.Error(), "--client-id") {
+		t.Errorf("no client: %v", err)
+	}
+}
+
+func mustMarshal(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

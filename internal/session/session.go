@@ -21,6 +21,9 @@ import (
 // LockTimeout bounds the wait for another process's renewal.
 const LockTimeout = 2 * time.Minute
 
+// errSubjectChanged refuses a refresh whose ID token names another user.
+var errSubjectChanged = errors.New("the server answered the refresh with an ID token for another user (its sub differs from the session's), which OpenID Connect forbids; the answer was not used")
+
 // Manager works on one resolved profile.
 type Manager struct {
 	Profile *config.Resolved
@@ -28,6 +31,12 @@ type Manager struct {
 	// Store returns the refresh-token store; called only when needed, so a
 	// cache hit never touches the keychain.
 	Store func() (keychain.Store, error)
+	// Bindings is the folder of the refresh tokens' binding records
+	// (keychain.StateDir): which server and client each was issued to.
+	Bindings string
+	// LockTimeout bounds the wait for another process's renewal (default
+	// LockTimeout).
+	LockTimeout time.Duration
 	// HTTP returns the HTTP client; called only when a request is needed.
 	HTTP func() (*http.Client, error)
 	// Secret returns the client secret ("" for public clients); called only
@@ -65,6 +74,101 @@ func (m *Manager) now() time.Time {
 }
 
 func (m *Manager) key() string { return m.Profile.Key }
+
+func (m *Manager) binding() config.Binding { return m.Profile.Profile.Binding() }
+
+func (m *Manager) lockTimeout() time.Duration {
+	if m.LockTimeout > 0 {
+		return m.LockTimeout
+	}
+	return LockTimeout
+}
+
+// store returns the refresh-token store with its binding records.
+func (m *Manager) store() (*keychain.Bound, error) {
+	st, err := m.Store()
+	if err != nil {
+		return nil, err
+	}
+	if m.Bindings == "" {
+		return nil, errors.New("no folder for the refresh tokens' binding records")
+	}
+	return keychain.NewBound(st, m.Bindings), nil
+}
+
+// storedRefreshToken returns the refresh token stored for the profile with
+// its record, only when it was issued to the profile's server and client.
+// Otherwise it returns a *LoginRequiredError and the token is not read out
+// (nothing is sent anywhere). A token stored by an oat without binding
+// records is adopted when the cache entry written with it was minted for
+// these very settings (see adoptable); else it needs a login too.
+func (m *Manager) storedRefreshToken(st *keychain.Bound) (string, *keychain.Record, error) {
+	rt, rec, err := st.Get(m.key(), m.binding())
+	if errors.Is(err, keychain.ErrUnbound) {
+		if rec, ok := m.adoptable(); ok {
+			if err := st.Adopt(m.key(), rec); err != nil {
+				return "", nil, err
+			}
+			rt, rec, err := st.Get(m.key(), m.binding())
+			return rt, rec, m.loginRequired(err)
+		}
+	}
+	return rt, rec, m.loginRequired(err)
+}
+
+// loginRequired turns "no usable refresh token" errors into a
+// *LoginRequiredError; others pass.
+func (m *Manager) loginRequired(err error) error {
+	var mm *keychain.MismatchError
+	switch {
+	case errors.Is(err, keychain.ErrNotFound):
+		return &LoginRequiredError{Profile: m.Profile}
+	case errors.As(err, &mm), errors.Is(err, keychain.ErrUnbound):
+		return &LoginRequiredError{Profile: m.Profile, Reason: fmt.Errorf("%w, so it was not sent", err)}
+	}
+	return err
+}
+
+// adoptable decides where a refresh token stored without a binding record
+// (by an oat before records existed) came from: from the profile's current
+// settings when the cache entry that oat wrote beside it holds an access
+// token minted for exactly these settings. Then it returns the record to
+// write. A missing, failed or differing cache entry proves nothing.
+func (m *Manager) adoptable() (keychain.Record, bool) {
+	prev, err := m.Cache.Load(m.key())
+	if err != nil || prev.AccessToken == "" || prev.NeedsLogin || prev.Fingerprint != m.Profile.Fingerprint {
+		return keychain.Record{}, false
+	}
+	rec := keychain.Record{Binding: m.binding()}
+	if prev.IDToken != "" {
+		rec.Subject = prev.Subject
+	}
+	return rec, true
+}
+
+// StoredRefreshToken says where the profile's refresh token is stored
+// (keychain.KindKeychain or KindFile, "" when none) and whether it may be
+// used with the profile's settings. It reads and writes nothing else.
+func (m *Manager) StoredRefreshToken() (kind string, usable bool, err error) {
+	st, err := m.store()
+	if err != nil {
+		return "", false, err
+	}
+	_, _, err = st.Get(m.key(), m.binding())
+	var mm *keychain.MismatchError
+	switch {
+	case err == nil:
+		return st.Kind(), true, nil
+	case errors.Is(err, keychain.ErrUnbound):
+		_, ok := m.adoptable()
+		return st.Kind(), ok, nil
+	case errors.As(err, &mm):
+		return st.Kind(), false, nil
+	case errors.Is(err, keychain.ErrNotFound):
+		return "", false, nil
+	}
+	return "", false, err
+}
 
 func (m *Manager) isClientCredentials() bool {
 	return m.Profile.Profile.Flow == config.FlowClientCredentials
@@ -119,14 +223,9 @@ func (m *Manager) Refresh(ctx context.Context) (*tokencache.Entry, error) {
 }
 
 func (m *Manager) renewLocked(ctx context.Context, fresh func(*tokencache.Entry) bool) (*tokencache.Entry, error) {
-	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
-	unlock, err := m.Cache.Lock(lctx, m.key())
-	cancel()
+	unlock, err := m.lock(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("waiting for another oat process renewing profile %q: %w", m.Profile.Name, err)
+		return nil, err
 	}
 	defer unlock()
 	if fresh != nil {
@@ -138,6 +237,19 @@ func (m *Manager) renewLocked(ctx context.Context, fresh func(*tokencache.Entry)
 		return m.clientCredentials(ctx)
 	}
 	return m.refresh(ctx)
+}
+
+// lock takes the profile's renewal lock, waiting at most m.LockTimeout for
+// another process: then it fails with an error wrapping tokencache.ErrBusy
+// (exit 4) that names the holder's PID where known.
+func (m *Manager) lock(ctx context.Context) (func(), error) {
+	lctx, cancel := context.WithTimeout(ctx, m.lockTimeout())
+	defer cancel()
+	unlock, err := m.Cache.Lock(lctx, m.key())
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return unlock, err
 }
 
 func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, error) {
@@ -153,14 +265,11 @@ func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, err
 }
 
 func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
-	st, err := m.Store()
+	st, err := m.store()
 	if err != nil {
 		return nil, err
 	}
-	rt, err := st.Get(m.key())
-	if errors.Is(err, keychain.ErrNotFound) {
-		return nil, &LoginRequiredError{Profile: m.Profile}
-	}
+	rt, rec, err := m.storedRefreshToken(st)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +281,7 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	if errors.Is(err, auth.ErrLoginRequired) {
 		// Another process or machine sharing this keychain may have rotated
 		// the refresh token since we read it: try the stored one once more.
-		if again, gerr := st.Get(m.key()); gerr == nil && again != rt {
+		if again, _, gerr := st.Get(m.key(), m.binding()); gerr == nil && again != rt {
 			rt = again
 			tok, err = c.RefreshGrant(ctx, rt)
 		}
@@ -187,7 +296,7 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	// A rotated refresh token is stored before anything else is done with
 	// the response, even before its ID token is checked: the old one is dead.
 	if nrt := tok.RefreshToken; nrt != "" && nrt != rt {
-		if err := st.Set(m.key(), nrt); err != nil {
+		if err := st.Set(m.key(), nrt, *rec); err != nil {
 			return nil, fmt.Errorf("storing the rotated refresh token: %w", err)
 		}
 	}
@@ -196,6 +305,24 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 		return nil, err
 	}
 	prev, _ := m.Cache.Load(m.key())
+	if res.IDToken != "" {
+		// OIDC Core 12.2: the sub of a refreshed ID token is the session's.
+		// Refused before anything is cached; the rotated refresh token stays
+		// stored (the old one is dead), and every renewal checks again, so
+		// the session never silently becomes another user's.
+		want := rec.Subject
+		if want == "" && prev != nil && prev.IDToken != "" && prev.Fingerprint == m.Profile.Fingerprint {
+			want = prev.Subject
+		}
+		if want != "" && res.Subject != want {
+			return nil, &LoginRequiredError{Profile: m.Profile, Reason: errSubjectChanged}
+		}
+		if rec.Subject == "" {
+			r := *rec
+			r.Subject = res.Subject
+			_ = st.Adopt(m.key(), r) // only a record of who it is; the check above already held
+		}
+	}
 	return m.save(res, st.Kind(), prev)
 }
 
@@ -254,7 +381,7 @@ func (m *Manager) CheckStorage(flow string) error {
 	if flow == config.FlowClientCredentials {
 		return nil
 	}
-	st, err := m.Store()
+	st, err := m.store()
 	if err != nil {
 		return err
 	}
@@ -294,14 +421,20 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	defer unlock()
 	storage := ""
 	if flow != config.FlowClientCredentials {
-		st, err := m.Store()
+		st, err := m.store()
 		if err != nil {
 			return nil, err
 		}
+		rec := keychain.Record{Binding: m.binding()}
+		if res.IDToken != "" {
+			rec.Subject = res.Subject
+		}
 		if rt := res.Token.RefreshToken; rt != "" {
-			if err := st.Set(m.key(), rt); err != nil {
+			if err := st.Set(m.key(), rt, rec); err != nil {
 				return nil, fmt.Errorf("storing the refresh token: %w", err)
 			}
+			storage = st.Kind()
+		} else if m.keepRefreshToken(st, rec) {
 			storage = st.Kind()
 		} else if err := st.Delete(m.key()); err != nil {
 			// The old session's refresh token must not outlive this login.
@@ -309,6 +442,28 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 		}
 	}
 	return m.save(res, storage, nil)
+}
+
+// keepRefreshToken decides, for a login that returned no refresh token
+// (servers that issue one only at first consent, like Google), whether the
+// stored one lives on: yes when it is bound to the same server and client,
+// was not refused by the server (invalid_grant), and belongs to the same
+// user where both ID tokens say who.
+func (m *Manager) keepRefreshToken(st *keychain.Bound, rec keychain.Record) bool {
+	if prev, err := m.Cache.Load(m.key()); err == nil && prev.NeedsLogin {
+		return false
+	}
+	_, old, err := m.storedRefreshToken(st)
+	if err != nil {
+		return false
+	}
+	if old.Subject != "" && rec.Subject != "" && old.Subject != rec.Subject {
+		return false
+	}
+	if old.Subject == "" && rec.Subject != "" {
+		return st.Adopt(m.key(), rec) == nil
+	}
+	return true
 }
 
 // RevokeOptions control Revoke.
@@ -337,27 +492,30 @@ type RevokeReport struct {
 // deleted unless o.Force.
 func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, error) {
 	r := &RevokeReport{}
-	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
-	unlock, err := m.Cache.Lock(lctx, m.key())
-	cancel()
+	unlock, err := m.lock(ctx)
 	if err != nil {
 		return r, err
 	}
 	defer unlock()
 	var (
-		rt string
-		st keychain.Store
+		rt       string
+		st       *keychain.Bound
+		mismatch error // a stored refresh token bound elsewhere: never sent
 	)
 	err = keychain.ErrNotFound // machine profiles keep no refresh token
 	if !m.isClientCredentials() {
-		if st, err = m.Store(); err == nil {
-			rt, err = st.Get(m.key())
+		if st, err = m.store(); err == nil {
+			rt, _, err = m.storedRefreshToken(st)
 		}
 	}
+	var lre *LoginRequiredError
 	switch {
 	case err == nil:
 		r.HadRefresh = true
-	case errors.Is(err, keychain.ErrNotFound):
+	case errors.As(err, &lre) && lre.Reason != nil:
+		r.HadRefresh = true
+		mismatch = lre.Reason
+	case errors.As(err, &lre), errors.Is(err, keychain.ErrNotFound):
 	default:
 		if !o.Force && !o.LocalOnly {
 			return r, err
@@ -368,8 +526,17 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 	if cached != nil && cached.AccessToken != "" {
 		r.HadAccess = true
 		r.AccessExpiry = cached.Expiry
+		if b, ok := config.BindingOf(cached.Fingerprint); !ok || b != m.binding() {
+			// Minted for another server or client: not sent here either.
+			cached = nil
+		}
 	}
-	if !o.LocalOnly && (r.HadRefresh || r.HadAccess) {
+	if !o.LocalOnly && mismatch != nil {
+		r.RefreshErr = mismatch
+		if !o.Force {
+			return r, fmt.Errorf("%w; the local tokens are kept: revoke them with the settings they came from, or pass --force to delete them here", mismatch)
+		}
+	} else if !o.LocalOnly && (r.HadRefresh || cached != nil) {
 		m.revokeAtServer(ctx, r, rt, cached)
 		if r.RefreshErr != nil && !o.Force {
 			return r, fmt.Errorf("revoking the refresh token: %w; the local tokens are kept (retry, or pass --force to delete them anyway)", r.RefreshErr)
@@ -408,7 +575,7 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		}
 		r.RefreshRevoked = true
 	}
-	if r.HadAccess {
+	if cached != nil {
 		err := c.Revoke(ctx, cached.AccessToken, "access_token")
 		var se *auth.ServerError
 		switch {

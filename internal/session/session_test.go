@@ -40,10 +40,11 @@ func newManager(t *testing.T, op *authtest.OP, st keychain.Store) *Manager {
 		t.Fatal(err)
 	}
 	return &Manager{
-		Profile: r,
-		Cache:   tokencache.New(filepath.Join(t.TempDir(), "cache")),
-		Store:   func() (keychain.Store, error) { return st, nil },
-		HTTP:    func() (*http.Client, error) { return http.DefaultClient, nil },
+		Profile:  r,
+		Cache:    tokencache.New(filepath.Join(t.TempDir(), "cache")),
+		Store:    func() (keychain.Store, error) { return st, nil },
+		Bindings: filepath.Join(t.TempDir(), "state"),
+		HTTP:     func() (*http.Client, error) { return http.DefaultClient, nil },
 	}
 }
 
