@@ -256,20 +256,37 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 	}
 }
 
-// held records this process as the holder of the lock file at p (best
-// effort: Windows may refuse a write to a locked file; the PID is then
-// unknown) and returns the unlock function, which empties the file first.
+// held records this process as the holder of the lock file at p and returns
+// the unlock function, which empties the file again. The PID goes only into
+// the very file that was locked, and only while it is a small regular file
+// (not a link, not some other file linked there): a lock file is never a way
+// to overwrite anything else. Best effort: Windows may refuse a write to a
+// locked file, and the PID is then unknown.
 func held(fl *flock.Flock, p string) func() {
-	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0); err == nil {
-		_, _ = f.Write(pid)
-		f.Close()
+	var f *os.File
+	locked, err1 := fl.Stat()
+	named, err2 := os.Lstat(p)
+	if err1 == nil && err2 == nil && named.Mode().IsRegular() && named.Size() <= maxPIDFile && os.SameFile(named, locked) {
+		if g, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			if opened, err := g.Stat(); err == nil && os.SameFile(opened, locked) && g.Truncate(0) == nil {
+				_, _ = g.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+				f = g
+			} else {
+				g.Close()
+			}
+		}
 	}
 	return func() {
-		_ = os.Truncate(p, 0)
+		if f != nil {
+			_ = f.Truncate(0)
+			f.Close()
+		}
 		fl.Close()
 	}
 }
+
+// maxPIDFile bounds what a lock file may hold: a PID and a newline.
+const maxPIDFile = 32
 
 // waitError is the error of a wait for the lock that ended with ctx: a
 // *BusyError naming the holder when the deadline passed.
@@ -286,6 +303,9 @@ func waitError(ctx context.Context, key, p string, start time.Time) error {
 
 // holderPID reads the PID the lock's holder wrote, 0 when there is none.
 func holderPID(p string) int {
+	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return 0

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +202,36 @@ func TestLockCanBeTakenAgainAfterUnlock(t *testing.T) {
 			t.Fatalf("round %d: %v", i, err)
 		}
 		unlock()
+	}
+}
+
+// The holder's PID goes only into a lock file that is oat's own: never
+// through a link into another file.
+func TestLockNeverWritesThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	c := New(dir)
+	target := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "work.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if unlock, err := c.Lock(t.Context(), "work"); err == nil {
+		unlock()
+	}
+	if b, _ := os.ReadFile(target); string(b) != "precious" {
+		t.Fatalf("a linked file was overwritten: %q", b)
+	}
+	// A real lock file gets the PID while held and is empty after.
+	unlock, err := c.Lock(t.Context(), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "other.lock"))
+	unlock()
+	after, _ := os.ReadFile(filepath.Join(dir, "other.lock"))
+	if string(b) != fmt.Sprintf("%d\n", os.Getpid()) || len(after) != 0 {
+		t.Errorf("lock file while held %q, after %q", b, after)
 	}
 }
