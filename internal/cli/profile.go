@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
@@ -353,6 +354,9 @@ func runProfileSet(ctx context.Context, o *ProfileSetOptions) error {
 	return nil
 }
 
+// reboundRevokeTimeout bounds what dropRebound spends at the old server.
+const reboundRevokeTimeout = 20 * time.Second
+
 // dropRebound revokes at the old server (where it can) and deletes the tokens
 // profile name got with its old settings, now that it names another server
 // or client: they are bound to the old ones and could never be used again.
@@ -373,8 +377,14 @@ func dropRebound(ctx context.Context, f *Factory, name string, old config.Profil
 		// (another config file): not this profile's tokens to remove.
 		return
 	}
+	// Bounded: a config edit must not hang on an unreachable old server.
+	ctx, cancel := context.WithTimeout(ctx, reboundRevokeTimeout)
+	defer cancel()
 	rep, err := m.Revoke(ctx, session.RevokeOptions{Force: true})
 	if rep == nil || (!rep.HadRefresh && !rep.HadAccess && rep.StoreUnavailable == nil) {
+		if err != nil {
+			fmt.Fprintf(w, "oat: could not remove the tokens of the old settings (%v); any left behind are never used with the new ones\n", err)
+		}
 		return
 	}
 	server := old.Binding().Server()
