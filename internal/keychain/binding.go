@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"unicode"
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/fsutil"
@@ -35,7 +37,18 @@ func (e *MismatchError) Error() string {
 	if e.Pending {
 		return "the stored refresh token was being replaced when oat was interrupted, so where it came from is unknown"
 	}
-	return fmt.Sprintf("the stored refresh token was issued to another server or client (%s, client %q)", e.Stored.Server(), e.Stored.ClientID)
+	return fmt.Sprintf("the stored refresh token was issued to another server or client (%s, client %q)", shown(e.Stored.Server()), e.Stored.ClientID)
+}
+
+// shown is s as is when it is all printable, else quoted: a record is a
+// file anyone with the user's rights may have edited.
+func shown(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || r == ' ' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // Record is what a binding file holds.
