@@ -104,6 +104,29 @@ func TestProfileSetIssuerDropsTheOldTokens(t *testing.T) {
 		t.Errorf("the old refresh token is still stored: %v", err)
 	}
 
+	// The keychain cannot be reached: the set still happens, says what is
+	// left behind, and the token left there is never sent to the new server.
+	e.mustRun(0, "profile", "set", "work", "client_id", e.op.PublicClientID)
+	e.op.SetFault(nil)
+	e.mustRun(0, "login")
+	rt, _ = e.store.Get("work")
+	e.store.SetUnavailable("the keyring is locked")
+	e.mustRun(0, "profile", "set", "work", "issuer", other.Issuer)
+	if msg := e.errOut.String(); !strings.Contains(msg, "the refresh token could not be reached") || !strings.Contains(msg, "never to be used") {
+		t.Errorf("profile set with the keychain down: stderr %q", msg)
+	}
+	e.store.SetUnavailable("")
+	if got, _ := e.store.Get("work"); got != rt {
+		t.Fatal("expected the refresh token to be left behind")
+	}
+	if code := e.run("token"); code != ExitLoginRequired || !strings.Contains(e.errOut.String(), "issued to another server or client") {
+		t.Errorf("token with the left-behind refresh token: exit %d, stderr %q", code, e.errOut)
+	}
+	if atOther.saw(rt) {
+		t.Fatal("the left-behind refresh token was sent to the new server")
+	}
+	e.mustRun(0, "profile", "set", "work", "issuer", e.op.Issuer)
+
 	// Keys that do not change the server or client keep the tokens.
 	e.mustRun(0, "profile", "set", "work", "client_id", e.op.PublicClientID)
 	e.op.SetFault(nil)

@@ -263,3 +263,26 @@ func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 		t.Fatalf("refresh after the keys came back: %v", err)
 	}
 }
+
+// A login that returns no refresh token keeps the stored one only for the
+// same user: a stored token whose record names another sub is dropped.
+func TestLoginWithoutRefreshTokenDropsAnotherUsersToken(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t, authtest.WithRefreshTokenOnce())
+	mem := keychain.NewMemory()
+	m := newManager(t, op, mem)
+	login(t, m)
+	b := keychain.NewBound(mem, m.Bindings)
+	rec, err := b.Record("work")
+	if err != nil || rec == nil || rec.Subject != authtest.Subject {
+		t.Fatalf("record after login: %+v, %v", rec, err)
+	}
+	rec.Subject = "someone-else"
+	if err := b.Adopt("work", *rec); err != nil {
+		t.Fatal(err)
+	}
+	e := login(t, m) // no refresh token this time, and the user is id1
+	if _, err := mem.Get("work"); !errors.Is(err, keychain.ErrNotFound) || e.Storage != "" {
+		t.Errorf("another user's refresh token was kept: %v, storage %q", err, e.Storage)
+	}
+}
