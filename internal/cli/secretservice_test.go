@@ -51,8 +51,10 @@ func TestWholeCLIWithRealSecretService(t *testing.T) {
 	if !ok || rt1 == "" {
 		t.Fatalf("secret-tool lookup service oat username %s found nothing after login", name)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(e.dir, "state", "oat")); len(entries) != 0 {
-		t.Errorf("login wrote %d files to file storage", len(entries))
+	// The state folder holds only the binding record (which server and
+	// client the keychain's token is for), never a refresh-token file.
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "state", "oat")); len(entries) != 1 || entries[0].Name() != name+".keychain.binding" {
+		t.Errorf("login wrote to the state folder: %v", entries)
 	}
 	if raw, _ := os.ReadFile(filepath.Join(e.dir, "cache", "oat", name+".json")); strings.Contains(string(raw), rt1) {
 		t.Error("the cache file holds the refresh token")
