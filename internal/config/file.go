@@ -56,9 +56,15 @@ func Path(getenv func(string) string) (string, error) {
 // Load reads and validates the file at path. A missing file is an empty config.
 func Load(path string) (*File, error) {
 	f := &File{Path: path}
-	data, err := os.ReadFile(path)
+	// A link is followed (dotfile managers), but not to a pipe, a device,
+	// another user's file or a huge one.
+	data, err := fsutil.ReadUserFile(path, fsutil.MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return f, nil
+	}
+	var ue *fsutil.UnsafeError
+	if errors.As(err, &ue) {
+		return nil, errorf(path, "the file %s; oat reads its config only from a regular file of yours of at most 1 MiB", ue.Problem)
 	}
 	if err != nil {
 		return nil, errorf(path, "%v", err)

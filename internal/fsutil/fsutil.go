@@ -13,7 +13,8 @@ import (
 
 // WriteFileAtomic writes data to a 0600 temp file in path's folder, syncs it
 // and renames it over path: readers see the old or the new content, never a
-// partial file. The folder must exist.
+// partial file. The folder must exist. A symbolic link at path is replaced,
+// its target untouched.
 func WriteFileAtomic(path string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -41,15 +42,6 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 		return fmt.Errorf("rename: %w", err)
 	}
 	return nil
-}
-
-// PrivateDir creates dir 0700, tightening it if it exists: use it only for
-// folders that are oat's own (cache, state), never for a user-chosen one.
-func PrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.Chmod(dir, 0o700)
 }
 
 // XDGDir returns $xdgVar/oat, else $HOME/<fallback...>/oat — the same on
