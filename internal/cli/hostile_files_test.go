@@ -227,3 +227,68 @@ func moveAndLink(t *testing.T, dir, outsideDir string) {
 		}
 	})
 }
+
+// TestProfileSetWritesThroughASymlinkedConfig: a dotfile manager's
+// config.toml → ~/dotfiles/oat.toml stays a link; oat rewrites the file it
+// points to (through a chain and a relative link too), atomically in that
+// file's folder, keeping its mode, and leaves no temp file behind.
+func TestProfileSetWritesThroughASymlinkedConfig(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	t.Parallel()
+	e := newTestEnv(t)
+	dotfiles := filepath.Join(e.dir, "dotfiles")
+	if err := os.MkdirAll(filepath.Join(dotfiles, "oat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dotfiles, "oat", "config.toml")
+	if err := os.WriteFile(target, []byte("[profiles.work]\nissuer = \"https://login.example.com\"\nclient_id = \"cli\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// config.toml → ../../dotfiles/current.toml (relative) → oat/config.toml
+	middle := filepath.Join(dotfiles, "current.toml")
+	if err := os.Symlink(filepath.Join("oat", "config.toml"), middle); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(e.configPath()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rel, _ := filepath.Rel(filepath.Dir(e.configPath()), middle)
+	if err := os.Symlink(rel, e.configPath()); err != nil {
+		t.Fatal(err)
+	}
+
+	e.mustRun(0, "profile", "set", "work", "scopes", "openid offline_access")
+
+	for _, link := range []string{e.configPath(), middle} {
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symbolic link (%v)", link, err)
+		}
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("target mode %v, want 0644 kept", fi.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(target); !strings.Contains(string(b), "offline_access") || !strings.HasPrefix(string(b), "# oat configuration") {
+		t.Errorf("target not updated:\n%s", b)
+	}
+	for _, dir := range []string{filepath.Dir(e.configPath()), dotfiles, filepath.Join(dotfiles, "oat")} {
+		ents, _ := os.ReadDir(dir)
+		for _, d := range ents {
+			if strings.Contains(d.Name(), ".tmp") {
+				t.Errorf("temp file %s left in %s", d.Name(), dir)
+			}
+		}
+	}
+	e.mustRun(0, "profile", "show", "work", "-o", "json")
+	if !strings.Contains(e.out.String(), "offline_access") {
+		t.Errorf("profile show after set: %s", e.out)
+	}
+}

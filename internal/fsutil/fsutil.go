@@ -6,6 +6,7 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,12 @@ import (
 // and renames it over path: readers see the old or the new content, never a
 // partial file. The folder must exist. A symbolic link at path is replaced,
 // its target untouched.
-func WriteFileAtomic(path string, data []byte) (err error) {
+func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicMode(path, data, 0o600)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic with the file's permissions.
+func WriteFileAtomicMode(path string, data []byte, perm fs.FileMode) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -26,7 +32,7 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(0o600); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return err
 	}
 	if _, err = tmp.Write(data); err != nil {
@@ -42,6 +48,35 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 		return fmt.Errorf("rename: %w", err)
 	}
 	return nil
+}
+
+// LinkTarget follows path while it is a symbolic link and returns where
+// the chain ends (a file that need not exist yet): saving there keeps a
+// dotfile manager's link to the user's file. A path that is no link is
+// returned as is.
+func LinkTarget(path string) (string, error) {
+	orig := path
+	for range 40 { // as Linux's limit on links in a chain
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		t, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
+	}
+	return "", fmt.Errorf("%s: too many symbolic links in a chain", orig)
 }
 
 // XDGDir returns $xdgVar/oat, else $HOME/<fallback...>/oat — the same on

@@ -151,3 +151,22 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestLinkTarget(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "real.toml")
+	must(t, os.WriteFile(file, nil, 0o644))
+	must(t, os.Symlink("real.toml", filepath.Join(dir, "rel")))               // relative
+	must(t, os.Symlink(filepath.Join(dir, "rel"), filepath.Join(dir, "abs"))) // chain
+	must(t, os.Symlink("missing.toml", filepath.Join(dir, "dangling")))
+	must(t, os.Symlink("loop", filepath.Join(dir, "loop")))
+	for name, want := range map[string]string{"real.toml": file, "rel": file, "abs": file,
+		"dangling": filepath.Join(dir, "missing.toml"), "none": filepath.Join(dir, "none")} {
+		if got, err := LinkTarget(filepath.Join(dir, name)); err != nil || got != want {
+			t.Errorf("LinkTarget(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := LinkTarget(filepath.Join(dir, "loop")); err == nil || !strings.Contains(err.Error(), "too many symbolic links") {
+		t.Errorf("loop: %v", err)
+	}
+}
