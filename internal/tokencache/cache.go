@@ -199,7 +199,7 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 	}
 	// Never through a link, never blocking on a named pipe; once open, the
 	// lock file must be a regular file of the user's own (checkLock).
-	fl := flock.New(p, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|fsutil.OpenFlags))
+	fl := flock.New(p, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|fsutil.OpenFlags))
 	if fi, err := os.Lstat(p); err == nil {
 		if err := fsutil.CheckFile(p, fi, -1); err != nil {
 			return nil, err
