@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
 )
 
@@ -212,6 +213,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		var tmp *httpx.TemporaryError
 		if fks != nil && errors.As(fks.fetchErr, &tmp) {
 			return nil, fmt.Errorf("id token: %w", tmp)
+		}
+		if fks != nil && errors.Is(fks.fetchErr, fsutil.ErrUnsafe) {
+			return nil, fks.fetchErr
 		}
 		var te *oidc.TokenExpiredError
 		switch {

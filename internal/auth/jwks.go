@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -39,8 +40,13 @@ type fileKeySet struct {
 }
 
 func (k *fileKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	if fi, err := os.Stat(k.path); err == nil && time.Since(fi.ModTime()) < JWKSMaxAge && time.Until(fi.ModTime()) < time.Minute {
-		if b, err := os.ReadFile(k.path); err == nil {
+	if fi, err := os.Lstat(k.path); err == nil && time.Since(fi.ModTime()) < JWKSMaxAge && time.Until(fi.ModTime()) < time.Minute {
+		b, err := fsutil.ReadFile(k.path, fsutil.MaxFileSize)
+		if errors.Is(err, fsutil.ErrUnsafe) {
+			k.fetchErr = err
+			return nil, err
+		}
+		if err == nil {
 			if payload, err := verifyWithJWKS(ctx, b, jwt); err == nil {
 				return payload, nil
 			}

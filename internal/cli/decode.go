@@ -373,58 +373,55 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 
 // ---- JSON output
 
-type decodeJSON struct {
-	Header    *jwt.Object  `json:"header"`
-	Payload   *jwt.Object  `json:"payload,omitempty"`
-	Signature *string      `json:"signature,omitempty"`
-	Encrypted bool         `json:"encrypted,omitempty"`
-	ExpiresIn *json.Number `json:"expires_in,omitempty"`
-}
-
+// writeDecodeJSON streams {"header", "payload", "signature", "encrypted",
+// "expires_in"} indented by two spaces, as output.WriteJSON would, but
+// without building it in memory and compact below prettyDepth.
 func writeDecodeJSON(w io.Writer, tok *jwt.Token, now time.Time) error {
-	out := decodeJSON{Header: tok.Header}
+	p := newJSONPrinter(w, false, 1)
+	p.WriteString("{\n  \"header\": ")
+	p.value(tok.Header, 0, nil)
 	if tok.Encrypted {
-		out.Encrypted = true
+		p.WriteString(",\n  \"encrypted\": true")
 	} else {
-		out.Payload = tok.Payload
-		sig := tok.Signature
-		out.Signature = &sig
+		p.WriteString(",\n  \"payload\": ")
+		p.value(tok.Payload, 0, nil)
+		p.WriteString(",\n  \"signature\": ")
+		p.string(tok.Signature)
 		if n, ok := tok.ExpiresIn(now); ok {
-			out.ExpiresIn = &n
+			p.WriteString(",\n  \"expires_in\": " + string(n))
 		}
 	}
-	return output.WriteJSON(w, out)
+	p.WriteString("\n}\n")
+	return p.Flush()
 }
 
 // ---- text output
 
 func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Location, color bool) error {
-	var b bytes.Buffer
-	b.WriteString(output.Colorize(color, output.Bold, summary(tok, now)) + "\n\n")
-	b.WriteString(output.Colorize(color, output.Bold, "Header") + "\n")
-	writeIndented(&b, tok.Header, 0, nil, color)
-	b.WriteString("\n")
+	p := newJSONPrinter(w, color, 0)
+	p.WriteString(output.Colorize(color, output.Bold, summary(tok, now)) + "\n\n")
+	p.WriteString(output.Colorize(color, output.Bold, "Header") + "\n")
+	p.value(tok.Header, 0, nil)
+	p.WriteString("\n")
 	if tok.Encrypted {
-		b.WriteString("\nThe payload is encrypted (JWE): only the holder of the recipient's key can read it.\n")
-		_, err := w.Write(b.Bytes())
-		return err
+		p.WriteString("\nThe payload is encrypted (JWE): only the holder of the recipient's key can read it.\n")
+		return p.Flush()
 	}
-	b.WriteString("\n" + output.Colorize(color, output.Bold, "Payload") + "\n")
+	p.WriteString("\n" + output.Colorize(color, output.Bold, "Payload") + "\n")
 	annotate := func(key string, v any) string {
 		if !jwt.IsTimeClaim(key) {
 			return ""
 		}
 		return timeNote(key, v, now, loc)
 	}
-	writeIndented(&b, tok.Payload, 0, annotate, color)
-	b.WriteString("\n\n")
+	p.value(tok.Payload, 0, annotate)
+	p.WriteString("\n\n")
 	sig := "Signature: none"
 	if tok.Signature != "" {
 		sig = fmt.Sprintf("Signature: %d bytes, not verified here (--verify checks it)", len(tok.Signature)*6/8)
 	}
-	b.WriteString(output.Colorize(color, output.Dim, sig) + "\n")
-	_, err := w.Write(b.Bytes())
-	return err
+	p.WriteString(output.Colorize(color, output.Dim, sig) + "\n")
+	return p.Flush()
 }
 
 // summary is the one line on top: alg, kid, iss, sub, aud and expiry state.
@@ -489,57 +486,6 @@ func timeNote(claim string, v any, now time.Time, loc *time.Location) string {
 		s += " = " + lt.Format("2006-01-02 15:04:05 MST") + " (local)"
 	}
 	return s + ", " + jwt.Relative(claim, t, now)
-}
-
-// writeIndented writes v as two-space indented JSON in token order. annotate
-// (top-level members only) returns a comment for a member's line.
-func writeIndented(b *bytes.Buffer, v any, depth int, annotate func(string, any) string, color bool) {
-	indent := strings.Repeat("  ", depth)
-	switch v := v.(type) {
-	case *jwt.Object:
-		if len(v.Members) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteString("{\n")
-		for i, m := range v.Members {
-			b.WriteString(indent + "  " + output.Colorize(color, output.Blue, jsonString(m.Key)) + ": ")
-			writeIndented(b, m.Value, depth+1, nil, color)
-			if i < len(v.Members)-1 {
-				b.WriteString(",")
-			}
-			if annotate != nil {
-				if note := annotate(m.Key, m.Value); note != "" {
-					b.WriteString("  " + output.Colorize(color, output.Dim, "// "+note))
-				}
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString(indent + "}")
-	case []any:
-		if len(v) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteString("[\n")
-		for i, e := range v {
-			b.WriteString(indent + "  ")
-			writeIndented(b, e, depth+1, nil, color)
-			if i < len(v)-1 {
-				b.WriteString(",")
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString(indent + "]")
-	case string:
-		b.WriteString(output.Colorize(color, output.Green, jsonString(v)))
-	case json.Number:
-		b.WriteString(output.Colorize(color, output.Yellow, string(v)))
-	case bool:
-		b.WriteString(output.Colorize(color, output.Yellow, fmt.Sprint(v)))
-	case nil:
-		b.WriteString(output.Colorize(color, output.Dim, "null"))
-	}
 }
 
 // jsonString quotes s as JSON for the terminal: no HTML escaping, and every

@@ -8,6 +8,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/keychain"
@@ -64,7 +65,7 @@ func ExitCode(err error, interrupted bool) int {
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &me):
 		return ExitUsage
-	case errors.Is(err, keychain.ErrUnavailable):
+	case errors.Is(err, keychain.ErrUnavailable), errors.Is(err, fsutil.ErrUnsafe):
 		// Before login-required: a refresh that could not even read the
 		// keychain is a storage problem, not a rejected session.
 		return ExitStorage

@@ -8,6 +8,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/keychain"
@@ -34,6 +35,7 @@ func TestExitCodeMapping(t *testing.T) {
 		{"verify", wrap(&jwt.VerifyError{}), false, 5},
 		{"storage", wrap(fmt.Errorf("%w: locked", keychain.ErrUnavailable)), false, 6},
 		{"storage beats login", wrap(errors.Join(keychain.ErrUnavailable, auth.ErrLoginRequired)), false, 6},
+		{"unsafe file or folder", wrap(&fsutil.UnsafeError{Kind: "folder", Path: "/x", Problem: "is writable by others", Fix: "run chmod 700 /x"}), false, 6},
 		{"interrupted", wrap(context.Canceled), true, 130},
 		{"canceled without a signal", wrap(context.Canceled), false, 1},
 	}

@@ -56,9 +56,15 @@ func Path(getenv func(string) string) (string, error) {
 // Load reads and validates the file at path. A missing file is an empty config.
 func Load(path string) (*File, error) {
 	f := &File{Path: path}
-	data, err := os.ReadFile(path)
+	// A link is followed (dotfile managers), but not to a pipe, a device,
+	// another user's file or a huge one.
+	data, err := fsutil.ReadUserFile(path, fsutil.MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return f, nil
+	}
+	var ue *fsutil.UnsafeError
+	if errors.As(err, &ue) {
+		return nil, errorf(path, "the file %s; oat reads its config only from a regular file of yours of at most 1 MiB", ue.Problem)
 	}
 	if err != nil {
 		return nil, errorf(path, "%v", err)
@@ -147,6 +153,9 @@ func (f *File) Names() []string {
 
 // Save writes the file atomically (temp file + rename), 0600 in a 0700 folder.
 // Comments in a hand-edited file are not kept; every profile and key is.
+// When the config file is a symbolic link (a dotfile manager's), the file it
+// points to is rewritten, atomically in that file's folder and keeping its
+// mode, and the link stays.
 func (f *File) Save() error {
 	var buf bytes.Buffer
 	buf.WriteString("# oat configuration — see `oat profile --help`. Written by oat; comments are not kept.\n")
@@ -155,10 +164,18 @@ func (f *File) Save() error {
 	if err := enc.Encode(f); err != nil {
 		return fmt.Errorf("encoding config: %w", err)
 	}
-	// The folder may be the user's own (OAT_CONFIG): create it 0700 if
-	// missing, but never change an existing folder's mode.
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+	path, err := fsutil.LinkTarget(f.Path)
+	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(f.Path, buf.Bytes())
+	perm := fs.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		perm = fi.Mode().Perm()
+	}
+	// The folder may be the user's own (OAT_CONFIG): create it 0700 if
+	// missing, but never change an existing folder's mode.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomicMode(path, buf.Bytes(), perm)
 }

@@ -6,6 +6,7 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +14,14 @@ import (
 
 // WriteFileAtomic writes data to a 0600 temp file in path's folder, syncs it
 // and renames it over path: readers see the old or the new content, never a
-// partial file. The folder must exist.
-func WriteFileAtomic(path string, data []byte) (err error) {
+// partial file. The folder must exist. A symbolic link at path is replaced,
+// its target untouched.
+func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicMode(path, data, 0o600)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic with the file's permissions.
+func WriteFileAtomicMode(path string, data []byte, perm fs.FileMode) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -25,7 +32,7 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(0o600); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return err
 	}
 	if _, err = tmp.Write(data); err != nil {
@@ -43,13 +50,33 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// PrivateDir creates dir 0700, tightening it if it exists: use it only for
-// folders that are oat's own (cache, state), never for a user-chosen one.
-func PrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+// LinkTarget follows path while it is a symbolic link and returns where
+// the chain ends (a file that need not exist yet): saving there keeps a
+// dotfile manager's link to the user's file. A path that is no link is
+// returned as is.
+func LinkTarget(path string) (string, error) {
+	orig := path
+	for range 40 { // as Linux's limit on links in a chain
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		t, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
 	}
-	return os.Chmod(dir, 0o700)
+	return "", fmt.Errorf("%s: too many symbolic links in a chain", orig)
 }
 
 // XDGDir returns $xdgVar/oat, else $HOME/<fallback...>/oat — the same on

@@ -44,10 +44,7 @@ func TestXDGDir(t *testing.T) {
 }
 
 func TestWriteFileAtomicAndPrivateDir(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "oat")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(t.TempDir(), "new", "oat")
 	if err := PrivateDir(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,11 @@
 package jwt
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,14 +47,23 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		// Whatever parsed must print and re-parse to the same JSON.
-		for _, o := range []*Object{tok.Header, tok.Payload} {
+		// Whatever parsed must read exactly as json.Decoder reads it, and
+		// print and re-parse to the same JSON.
+		parts := strings.Split(tok.Raw, ".")
+		for i, o := range []*Object{tok.Header, tok.Payload} {
 			if o == nil {
 				continue
 			}
 			b, err := o.MarshalJSON()
 			if err != nil {
 				t.Fatal(err)
+			}
+			in, err := base64.RawURLEncoding.DecodeString(parts[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref := referenceMarshal(t, in); string(ref) != string(b) {
+				t.Fatalf("differs from json.Decoder:\n%q\n%q", b, ref)
 			}
 			if !json.Valid(b) {
 				t.Fatalf("invalid JSON out: %q", b)
@@ -88,4 +101,63 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// referenceMarshal reads data with json.Decoder's tokens (the parser oat had
+// before its own: slow, but encoding/json's reading of every string and
+// number) and writes it back with writeValue.
+func referenceMarshal(t *testing.T, data []byte) []byte {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := referenceValue(dec)
+	if err != nil {
+		t.Fatalf("reference parser: %v", err)
+	}
+	var b bytes.Buffer
+	if err := writeValue(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func referenceValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, io.ErrUnexpectedEOF
+	} else if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		obj := &Object{Members: []Member{}}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			val, err := referenceValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			obj.Members = append(obj.Members, Member{Key: kt.(string), Value: val})
+		}
+		_, err := dec.Token()
+		return obj, err
+	case json.Delim('['):
+		arr := []any{}
+		for dec.More() {
+			val, err := referenceValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, val)
+		}
+		_, err := dec.Token()
+		return arr, err
+	}
+	if _, ok := tok.(json.Delim); ok {
+		return nil, fmt.Errorf("unexpected %v", tok)
+	}
+	return tok, nil
 }

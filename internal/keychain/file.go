@@ -48,9 +48,12 @@ func (s *fileStore) Get(key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(p)
+	b, err := fsutil.ReadFile(p, fsutil.MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNotFound
+	}
+	if errors.Is(err, fsutil.ErrUnsafe) {
+		return "", &unavailableError{what: "file storage", reason: err.Error(), cause: err}
 	}
 	if err != nil {
 		return "", s.unavailable("cannot read the refresh token", err)
@@ -99,10 +102,13 @@ func (s *fileStore) Check() error {
 	return nil
 }
 
-// mkdir makes the folder 0700 (tightening it if it exists: it is oat's own).
+// mkdir makes the folder 0700, or checks the one there (fsutil.PrivateDir).
 func (s *fileStore) mkdir() error {
 	if err := fsutil.PrivateDir(s.dir); err != nil {
-		return s.unavailable("cannot create the state folder (or restrict it to its owner)", err)
+		if errors.Is(err, fsutil.ErrUnsafe) {
+			return &unavailableError{what: "file storage", reason: err.Error(), cause: err}
+		}
+		return s.unavailable("cannot create the state folder", err)
 	}
 	return nil
 }

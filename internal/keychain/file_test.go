@@ -55,16 +55,37 @@ func TestFileStoreRoundTripAndModes(t *testing.T) {
 	}
 }
 
-func TestFileStoreTightensAnExistingFolder(t *testing.T) {
+// TestFileStoreRefusesAnOpenFolder: a state folder others can write to is
+// refused (exit 6, saying what to run), never silently chmod'ed; a merely
+// readable one is used as it is.
+func TestFileStoreRefusesAnOpenFolder(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix modes")
 	}
 	dir := filepath.Join(t.TempDir(), "oat")
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	mustSet(t, NewFile(dir), "work", "rt")
-	assertMode(t, dir, 0o700)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	want := "file storage unavailable: folder " + dir + " is writable by others; run chmod 700 " + dir
+	if _, err := NewFile(dir).Get("work"); !errors.Is(err, ErrUnavailable) || err.Error() != want {
+		t.Errorf("Get: %v\nwant %s", err, want)
+	}
+	if err := NewFile(dir).Set("work", "rt2"); !errors.Is(err, ErrUnavailable) || err.Error() != want {
+		t.Errorf("Set: %v\nwant %s", err, want)
+	}
+	assertMode(t, dir, 0o777)
+
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := NewFile(dir).Get("work"); err != nil || got != "rt" {
+		t.Errorf("Get from a 0755 folder: %q, %v", got, err)
+	}
+	assertMode(t, dir, 0o755)
 }
 
 func TestFileStoreKeysStayInTheFolder(t *testing.T) {

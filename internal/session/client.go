@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -63,7 +63,11 @@ func (m *Manager) endpoints(ctx context.Context, hc *http.Client, fresh bool) (*
 		ttl = time.Hour
 	}
 	if !fresh && path != "" {
-		if b, err := os.ReadFile(path); err == nil {
+		b, err := fsutil.ReadFile(path, fsutil.MaxFileSize)
+		if errors.Is(err, fsutil.ErrUnsafe) {
+			return nil, err
+		}
+		if err == nil {
 			var d discoveryEntry
 			if json.Unmarshal(b, &d) == nil && d.Endpoints != nil && m.now().Sub(d.Fetched) < ttl && d.Fetched.Before(m.now().Add(time.Minute)) {
 				return d.Endpoints, nil

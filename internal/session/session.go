@@ -14,6 +14,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/tokencache"
 )
@@ -178,11 +179,21 @@ func (m *Manager) isClientCredentials() bool {
 // current settings that is valid for at least minTTL; otherwise nil. It reads
 // one file and nothing else.
 func (m *Manager) Cached(minTTL time.Duration) *tokencache.Entry {
-	e, err := m.Cache.Load(m.key())
-	if err != nil || !m.usable(e, minTTL) {
-		return nil
-	}
+	e, _ := m.cached(minTTL)
 	return e
+}
+
+// cached is Cached, but a cache file or folder that is not safely oat's own
+// is an error: oat stops there rather than renew over it.
+func (m *Manager) cached(minTTL time.Duration) (*tokencache.Entry, error) {
+	e, err := m.Cache.Load(m.key())
+	if errors.Is(err, fsutil.ErrUnsafe) {
+		return nil, err
+	}
+	if err != nil || !m.usable(e, minTTL) {
+		return nil, nil
+	}
+	return e, nil
 }
 
 func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
@@ -204,8 +215,8 @@ func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
 // needed. Renewal happens under the profile's lock; a process that waited for
 // the lock uses the token the holder got.
 func (m *Manager) Token(ctx context.Context, minTTL time.Duration) (*tokencache.Entry, error) {
-	if e := m.Cached(minTTL); e != nil {
-		return e, nil
+	if e, err := m.cached(minTTL); e != nil || err != nil {
+		return e, err
 	}
 	start := m.now()
 	return m.renewLocked(ctx, func(e *tokencache.Entry) bool {

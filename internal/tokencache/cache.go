@@ -107,15 +107,22 @@ func (c *Cache) path(key, suffix string) (string, error) {
 }
 
 // Load returns the entry for key: ErrNotFound when there is none, an error
-// wrapping ErrCorrupt when the file is not a valid entry.
+// wrapping ErrCorrupt when the file is not a valid entry, and an
+// *fsutil.UnsafeError when the folder or the file is not safely oat's own
+// (a link, another user's, writable by others, too large...).
 func (c *Cache) Load(key string) (*Entry, error) {
 	p, err := c.path(key, entrySuffix)
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(p)
+	// One lstat of the folder, then the file without following a link:
+	// the cache hit stays one small read.
+	b, err := fsutil.ReadFile(p, fsutil.MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
+	}
+	if errors.Is(err, fsutil.ErrUnsafe) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the token cache: %w", err)
@@ -223,14 +230,21 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 		return nil, err
 	}
 	start := time.Now()
-	fl := flock.New(p, flock.SetPermissions(0o600))
+	// Never through a link, never blocking on a named pipe; once open, the
+	// lock file must be a regular file of the user's own (checkLock).
+	fl := flock.New(p, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|fsutil.OpenFlags))
+	if fi, err := os.Lstat(p); err == nil {
+		if err := fsutil.CheckFile(p, fi, -1); err != nil {
+			return nil, err
+		}
+	}
 	ok, err := fl.TryLock()
 	if err != nil {
 		fl.Close()
 		return nil, fmt.Errorf("locking the token cache: %w", err)
 	}
 	if ok {
-		return held(fl, p), nil
+		return checkLock(fl, p)
 	}
 	if err := ctx.Err(); err != nil {
 		fl.Close()
@@ -244,7 +258,7 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func(), err error)
 			fl.Close()
 			return nil, fmt.Errorf("locking the token cache: %w", err)
 		}
-		return held(fl, p), nil
+		return checkLock(fl, p)
 	case <-ctx.Done():
 		// The blocked flock cannot be interrupted: release the lock as soon
 		// as it is taken (Close waits for Lock to return).
@@ -320,8 +334,26 @@ func holderPID(p string) int {
 	return pid
 }
 
+// checkLock checks the lock file fl holds open, then records this process as
+// its holder (held) and returns the unlock.
+func checkLock(fl *flock.Flock, p string) (func(), error) {
+	fi, err := fl.Stat()
+	if err == nil {
+		err = fsutil.CheckFile(fl.Path(), fi, -1)
+	}
+	if err != nil {
+		fl.Close()
+		return nil, err
+	}
+	return held(fl, p), nil
+}
+
+// mkdir makes the cache folder 0700, or checks the one there (fsutil.PrivateDir).
 func (c *Cache) mkdir() error {
 	if err := fsutil.PrivateDir(c.dir); err != nil {
+		if errors.Is(err, fsutil.ErrUnsafe) {
+			return err
+		}
 		return fmt.Errorf("creating the token cache folder: %w", err)
 	}
 	return nil
