@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -95,25 +94,16 @@ func (b *Bound) Record(key string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	// fsutil.ReadFile refuses links, other file types, other owners and
+	// sizes over maxRecord: such a file is not a record oat wrote, so the
+	// token counts as bound to something unknown.
+	data, err := fsutil.ReadFile(p, maxRecord)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
-	}
-	if err != nil {
-		return nil, b.unavailable("cannot read the refresh token's binding record", err)
-	}
-	if !fi.Mode().IsRegular() {
-		// A link or anything else is not a record oat wrote: treat the token
-		// as bound to something unknown.
+	case errors.Is(err, fsutil.ErrUnsafe):
 		return &Record{Pending: true}, nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, b.unavailable("cannot read the refresh token's binding record", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRecord))
-	if err != nil {
+	case err != nil:
 		return nil, b.unavailable("cannot read the refresh token's binding record", err)
 	}
 	r := new(Record)
