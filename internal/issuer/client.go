@@ -2,93 +2,71 @@ package issuer
 
 import (
 	"crypto/subtle"
+	"net/http"
 	"net/url"
-	"time"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
+	"slices"
+	"strconv"
+	"strings"
 )
 
-// client is a Client as op.Client (with op.HasRedirectGlobs for loopback
-// redirects on any port and path).
-type client struct {
-	id           string
-	secret       string
-	redirectURIs []string
-}
-
-var _ op.HasRedirectGlobs = (*client)(nil)
-
-func newClient(c Client) *client {
-	return &client{id: c.ID, secret: c.Secret, redirectURIs: c.RedirectURIs}
-}
-
-// loopbackGlobs match http redirect URIs on a loopback host, with or
-// without a port, and any path (doublestar syntax: [ and ] escaped).
-var loopbackGlobs = []string{
-	"http://127.0.0.1/**", "http://127.0.0.1:*/**",
-	`http://\[::1\]/**`, `http://\[::1\]:*/**`,
-	"http://localhost/**", "http://localhost:*/**",
-}
-
-func (c *client) GetID() string { return c.id }
-
-// RedirectURIs lists loopback URIs too: op matches a native client's
-// loopback redirect against them ignoring the port (RFC 8252 §7.3).
-func (c *client) RedirectURIs() []string {
-	return append([]string{"http://127.0.0.1/callback", "http://[::1]/callback", "http://localhost/callback"}, c.redirectURIs...)
-}
-func (c *client) RedirectURIGlobs() []string           { return loopbackGlobs }
-func (c *client) PostLogoutRedirectURIs() []string     { return nil }
-func (c *client) PostLogoutRedirectURIGlobs() []string { return loopbackGlobs }
-
-func (c *client) ApplicationType() op.ApplicationType {
-	if c.secret != "" {
-		return op.ApplicationTypeWeb // confidential
+// redirectAllowed reports whether raw is a redirect URI of c: one of its
+// RedirectURIs exactly, or an http URI on a loopback host (127.0.0.1, [::1],
+// localhost) with any port and path, as RFC 8252 §7.3 asks of native apps.
+func (c Client) redirectAllowed(raw string) bool {
+	if slices.Contains(c.RedirectURIs, raw) {
+		return true
 	}
-	return op.ApplicationTypeNative
-}
-
-func (c *client) AuthMethod() oidc.AuthMethod {
-	if c.secret != "" {
-		return oidc.AuthMethodBasic // client_secret_post works too (Config.AuthMethodPost)
+	if strings.Contains(raw, "#") {
+		return false
 	}
-	return oidc.AuthMethodNone
-}
-
-func (c *client) ResponseTypes() []oidc.ResponseType {
-	return []oidc.ResponseType{oidc.ResponseTypeCode}
-}
-
-func (c *client) GrantTypes() []oidc.GrantType {
-	g := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode}
-	if c.secret != "" {
-		g = append(g, oidc.GrantTypeClientCredentials)
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Opaque != "" || u.User != nil {
+		return false
 	}
-	return g
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+	default:
+		return false
+	}
+	if p := u.Port(); p != "" {
+		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+			return false
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	return true
 }
 
-func (c *client) LoginURL(authRequestID string) string {
-	return loginPath + "?" + url.Values{"authRequestID": {authRequestID}}.Encode()
-}
-
-// AccessTokenType: JWTs, so an API under test can verify them with the JWKS.
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration      { return time.Hour }
-func (c *client) DevMode() bool                       { return false }
-func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
-}
-func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
-}
-
-// IsScopeAllowed allows any scope beyond the standard ones, so tests can
-// ask for their API's scopes; they show up in the access token's scope claim.
-func (c *client) IsScopeAllowed(string) bool           { return true }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
-func (c *client) ClockSkew() time.Duration             { return 0 }
-
-func constantTimeEqual(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+// authenticate finds the client of a token, device, revocation or
+// introspection request (its form already parsed): a confidential client by
+// HTTP Basic (client_secret_basic) or client_id and client_secret in the
+// form (client_secret_post), a public one by client_id alone.
+func (s *storage) authenticate(r *http.Request) (Client, *oauthError) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		// RFC 6749 §2.3.1: both are form-encoded before Basic encoding.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return Client{}, errInvalidClient("malformed Basic credentials")
+		}
+		if fid := r.PostForm.Get("client_id"); fid != "" && fid != id {
+			return Client{}, errInvalidRequest("client_id in the form differs from the Basic credentials")
+		}
+	} else {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id == "" {
+		return Client{}, errInvalidClient("client authentication is required (client_id)")
+	}
+	c, ok := s.client(id)
+	if !ok {
+		return Client{}, errInvalidClient("unknown client")
+	}
+	if c.Secret != "" && subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) != 1 {
+		return Client{}, errInvalidClient("wrong client ID or secret")
+	}
+	return c, nil
 }

@@ -1,73 +1,22 @@
 package issuer
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
-	"html/template"
+	"html"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 )
-
-// Paths of the pages this package adds to the provider's endpoints.
-const (
-	loginPath  = "/login"
-	devicePath = "/device"
-)
-
-// newHandler builds the provider and puts the login and device pages next to
-// its endpoints.
-func newHandler(issuerURL string, st *storage, c Config) (http.Handler, error) {
-	var cryptoKey [32]byte
-	if _, err := rand.Read(cryptoKey[:]); err != nil {
-		return nil, err
-	}
-	provider, err := op.NewProvider(&op.Config{
-		CryptoKey:             cryptoKey,
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess},
-		DeviceAuthorization: op.DeviceAuthorizationConfig{
-			Lifetime:     10 * time.Minute,
-			PollInterval: c.DeviceInterval,
-			UserFormPath: devicePath,
-			UserCode:     op.UserCodeBase20,
-		},
-	}, st, op.StaticIssuer(issuerURL), op.WithAllowInsecure())
-	if err != nil {
-		return nil, fmt.Errorf("issuer: %w", err)
-	}
-	p := &pages{st: st, provider: provider, callback: op.AuthCallbackURL(provider), autoApprove: c.AutoApprove}
-	intercept := op.NewIssuerInterceptor(provider.IssuerFromRequest)
-
-	mux := http.NewServeMux()
-	mux.Handle(loginPath, intercept.HandlerFunc(p.login))
-	mux.Handle(devicePath, intercept.HandlerFunc(p.device))
-	mux.Handle("/", provider)
-	var h http.Handler = mux
-	if c.Log != nil {
-		h = logRequests(c.Log, h)
-	}
-	return h, nil
-}
-
-type pages struct {
-	st          *storage
-	provider    *op.Provider
-	callback    func(ctx context.Context, id string) string
-	autoApprove bool
-}
 
 // login is the sign-in page for the authorization code flow:
 // GET ?authRequestID=… shows it, POST (id, username, action=allow|deny)
 // answers it. With AutoApprove, GET signs in the first user at once.
-func (p *pages) login(w http.ResponseWriter, r *http.Request) {
+func (p *server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
@@ -98,8 +47,11 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.PostForm.Get("action") == "deny" {
-			_ = p.st.DeleteAuthRequest(r.Context(), id)
-			op.AuthRequestError(w, r, &a, oidc.ErrAccessDenied().WithDescription("the user denied the request"), p.provider)
+			if a, ok := p.st.denyAuthRequest(id); ok {
+				redirectTo(w, r, a.redirectURI, url.Values{"error": {"access_denied"}, "error_description": {"the user denied the request"}, "state": {a.state}})
+				return
+			}
+			p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
 			return
 		}
 		user := strings.TrimSpace(r.PostForm.Get("username"))
@@ -110,24 +62,23 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.finishLogin(w, r, id, user)
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
 }
 
-func (p *pages) finishLogin(w http.ResponseWriter, r *http.Request, id, user string) {
-	if err := p.st.completeAuthRequest(id, user); err != nil {
+func (p *server) finishLogin(w http.ResponseWriter, r *http.Request, id, user string) {
+	a, err := p.st.completeAuthRequest(id, user)
+	if err != nil {
 		p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: err.Error()})
 		return
 	}
-	http.Redirect(w, r, p.callback(r.Context(), id), http.StatusFound)
+	redirectTo(w, r, a.redirectURI, url.Values{"code": {a.code}, "state": {a.state}})
 }
 
 // device is the verification page of the device flow: GET [?user_code=…]
 // shows the form, POST (user_code, username, action=allow|deny) answers it.
 // With AutoApprove, GET with a valid user_code approves it as the first user.
-func (p *pages) device(w http.ResponseWriter, r *http.Request) {
+func (p *server) device(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
@@ -142,7 +93,7 @@ func (p *pages) device(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				p.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
-					ClientID: d.ClientID, Scopes: d.Scopes, Users: p.st.cfg.Users, User: p.st.cfg.Users[0]})
+					ClientID: d.clientID, Scopes: d.scopes, Users: p.st.cfg.Users, User: p.st.cfg.Users[0]})
 				return
 			}
 			p.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
@@ -160,13 +111,10 @@ func (p *pages) device(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.decideDevice(w, code, user, approve)
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
 }
 
-func (p *pages) decideDevice(w http.ResponseWriter, code, user string, approve bool) {
+func (p *server) decideDevice(w http.ResponseWriter, code, user string, approve bool) {
 	if err := p.st.decideDevice(code, user, approve); err != nil {
 		p.render(w, http.StatusBadRequest, page{Title: "Connect a device", Device: true, UserCode: code,
 			Users: p.st.cfg.Users, User: p.st.cfg.Users[0], Error: "Unknown, expired or already used code."})
@@ -177,6 +125,26 @@ func (p *pages) decideDevice(w http.ResponseWriter, code, user string, approve b
 		msg = "Device denied. You can close this page."
 	}
 	p.render(w, http.StatusOK, page{Title: "Connect a device", Done: msg})
+}
+
+// userCodeAlphabet: 20 consonants, no vowels (no words), no digits (no
+// 0/O or 1/I mix-ups); 8 of them are about 34 bits.
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// newUserCode returns a user code XXXX-XXXX (RFC 8628 §6.1).
+func newUserCode() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		// 256 is not a multiple of 20: the first 240 values are uniform.
+		for b[i] >= 240 {
+			var r [1]byte
+			_, _ = rand.Read(r[:])
+			b[i] = r[0]
+		}
+		b[i] = userCodeAlphabet[b[i]%20]
+	}
+	return string(b[:4]) + "-" + string(b[4:])
 }
 
 // normalizeUserCode accepts a user code typed in any case, with or without
@@ -209,45 +177,82 @@ type page struct {
 	UserCode string
 }
 
-func (p *pages) render(w http.ResponseWriter, status int, data page) {
+func (p *server) render(w http.ResponseWriter, status int, data page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = pageTemplate().Execute(w, data)
+	_, _ = io.WriteString(w, data.html())
 }
 
-// pageTemplate is parsed on first use, not at package init: oat links this
-// package into every command.
-var pageTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Parse(pageHTML))
-})
-
-const pageHTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>oat issuer: {{.Title}}</title>
+// html composes the page. Every value is escaped with html.EscapeString
+// (names, scopes, client IDs and codes come from requests); the markup
+// around them is constant.
+func (d page) html() string {
+	var b strings.Builder
+	e := html.EscapeString
+	title := e(d.Title)
+	b.WriteString(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>oat issuer: ` + title + `</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
 .err{color:#b00020}code{background:#eee;padding:0 .2em}label{display:block;margin:.6rem 0}</style></head>
-<body><h1>{{.Title}}</h1>
+<body><h1>` + title + `</h1>
 <p><small>oat's local test issuer: no passwords, state in memory.</small></p>
-{{if .Error}}<p class="err" id="error">{{.Error}}</p>{{end}}
-{{if .Done}}<p id="done">{{.Done}}</p>{{end}}
-{{if .Login}}<form method="post" action="/login">
-<p><code>{{.ClientID}}</code> asks to sign you in{{if .Scopes}} with scopes {{range .Scopes}}<code>{{.}}</code> {{end}}{{end}}.</p>
-<input type="hidden" name="id" value="{{.ID}}">
-<label>User <select name="username">{{$u := .User}}{{range .Users}}<option{{if eq . $u}} selected{{end}}>{{.}}</option>{{end}}</select></label>
-<button type="submit" name="action" value="allow">Sign in</button>
+`)
+	if d.Error != "" {
+		b.WriteString(`<p class="err" id="error">` + e(d.Error) + "</p>\n")
+	}
+	if d.Done != "" {
+		b.WriteString(`<p id="done">` + e(d.Done) + "</p>\n")
+	}
+	asks := func(what string) {
+		b.WriteString("<p><code>" + e(d.ClientID) + "</code> " + what)
+		if len(d.Scopes) > 0 {
+			b.WriteString(" with scopes ")
+			for _, s := range d.Scopes {
+				b.WriteString("<code>" + e(s) + "</code> ")
+			}
+		}
+		b.WriteString(".</p>\n")
+	}
+	users := func() {
+		b.WriteString(`<label>User <select name="username">`)
+		for _, u := range d.Users {
+			if u == d.User {
+				b.WriteString("<option selected>" + e(u) + "</option>")
+			} else {
+				b.WriteString("<option>" + e(u) + "</option>")
+			}
+		}
+		b.WriteString("</select></label>\n")
+	}
+	if d.Login {
+		b.WriteString(`<form method="post" action="/login">` + "\n")
+		asks("asks to sign you in")
+		b.WriteString(`<input type="hidden" name="id" value="` + e(d.ID) + `">` + "\n")
+		users()
+		b.WriteString(`<button type="submit" name="action" value="allow">Sign in</button>
 <button type="submit" name="action" value="deny">Deny</button>
-</form>{{end}}
-{{if .Device}}<form method="post" action="/device">
-{{if .ClientID}}<p><code>{{.ClientID}}</code> asks for access{{if .Scopes}} with scopes {{range .Scopes}}<code>{{.}}</code> {{end}}{{end}}.</p>{{end}}
-<label>Code shown on the device <input name="user_code" value="{{.UserCode}}" autocomplete="off" autofocus></label>
-<label>User <select name="username">{{$u := .User}}{{range .Users}}<option{{if eq . $u}} selected{{end}}>{{.}}</option>{{end}}</select></label>
-<button type="submit" name="action" value="allow">Approve</button>
+</form>
+`)
+	}
+	if d.Device {
+		b.WriteString(`<form method="post" action="/device">` + "\n")
+		if d.ClientID != "" {
+			asks("asks for access")
+		}
+		b.WriteString(`<label>Code shown on the device <input name="user_code" value="` + e(d.UserCode) + `" autocomplete="off" autofocus></label>` + "\n")
+		users()
+		b.WriteString(`<button type="submit" name="action" value="allow">Approve</button>
 <button type="submit" name="action" value="deny">Deny</button>
-</form>{{end}}
-</body></html>
-`
+</form>
+`)
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
+}
 
 type statusRecorder struct {
 	http.ResponseWriter

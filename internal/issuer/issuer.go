@@ -1,9 +1,9 @@
 // Package issuer is a real, local OpenID Provider inside oat (`oat issuer
 // serve`, `oat demo`): discovery, JWKS, authorization code with PKCE and a
 // minimal login page, the device flow with a verification page, refresh-token
-// rotation, client credentials, revocation, introspection and userinfo. The
-// protocol is zitadel/oidc's certified pkg/op; this package adds an in-memory
-// storage, the login and device pages, key handling and a loopback-only
+// rotation, client credentials, revocation, introspection and userinfo, on
+// net/http and go-jose alone (oat links nothing else for it, so every
+// command stays fast to start), with in-memory state and a loopback-only
 // listener.
 //
 // It is a test issuer: users sign in by picking a name, with no password,
@@ -73,8 +73,6 @@ type Config struct {
 	// for; default 5s (at least 1s).
 	DeviceInterval time.Duration
 	// Log, when set, gets one line per HTTP request (method, path, status).
-	// The provider library also logs protocol errors through log/slog's
-	// default logger.
 	Log io.Writer
 }
 
@@ -100,7 +98,7 @@ type Issuer struct {
 	URL string
 
 	cfg     Config
-	store   *storage
+	key     *signingKey
 	srv     *http.Server
 	ln      net.Listener
 	done    chan struct{}
@@ -153,18 +151,21 @@ func Start(ctx context.Context, c Config) (*Issuer, error) {
 	}
 	issuerURL = strings.TrimSuffix(issuerURL, "/")
 
-	st := newStorage(c, key)
-	handler, err := newHandler(issuerURL, st, c)
+	srv, err := newServer(issuerURL, newStorage(c), key, c)
 	if err != nil {
 		ln.Close()
-		return nil, err
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	handler := srv.handler()
+	if c.Log != nil {
+		handler = logRequests(c.Log, handler)
 	}
 	i := &Issuer{
-		URL:   issuerURL,
-		cfg:   c,
-		store: st,
-		ln:    ln,
-		done:  make(chan struct{}),
+		URL:  issuerURL,
+		cfg:  c,
+		key:  key,
+		ln:   ln,
+		done: make(chan struct{}),
 		srv: &http.Server{
 			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -228,7 +229,7 @@ func (i *Issuer) Users() []string { return append([]string(nil), i.cfg.Users...)
 
 // KeyID is the kid of the signing key (an RFC 7638 SHA-256 thumbprint, so a
 // key loaded from a file keeps its kid across restarts).
-func (i *Issuer) KeyID() string { return i.store.key.id }
+func (i *Issuer) KeyID() string { return i.key.id }
 
 // ProfileAddCommand returns the `oat profile add` line that points a profile
 // at this issuer with clientID. For a confidential client it is a

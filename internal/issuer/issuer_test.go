@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -29,13 +28,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
-
-func TestMain(m *testing.M) {
-	// pkg/op logs protocol errors (an expected invalid_grant…) through
-	// slog's default logger; keep test output to real failures.
-	slog.SetLogLoggerLevel(slog.LevelError)
-	os.Exit(m.Run())
-}
 
 func start(t *testing.T, c Config) *Issuer {
 	t.Helper()
@@ -717,17 +709,32 @@ func writeFile(t *testing.T, s string) string {
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	for name, c := range map[string]Config{
-		"dup user":   {Users: []string{"a", "a"}},
-		"empty user": {Users: []string{""}},
-		"dup client": {Clients: []Client{{ID: "x"}, {ID: "x"}}},
-		"no id":      {Clients: []Client{{}}},
-		"short ttl":  {AccessTokenTTL: time.Millisecond},
-		"bad url":    {IssuerURL: "ftp://x"},
-		"bad addr":   {Addr: "127.0.0.1"},
+	for name, tc := range map[string]struct {
+		c    Config
+		want string
+	}{
+		"dup user":     {Config{Users: []string{"a", "a"}}, `user "a" given twice`},
+		"empty user":   {Config{Users: []string{""}}, `user name "" is empty or has surrounding spaces`},
+		"spaced user":  {Config{Users: []string{" bob"}}, `user name " bob" is empty or has surrounding spaces`},
+		"dup client":   {Config{Clients: []Client{{ID: "x"}, {ID: "x"}}}, `client "x" given twice`},
+		"no id":        {Config{Clients: []Client{{}}}, "a client has an empty ID"},
+		"short ttl":    {Config{AccessTokenTTL: time.Millisecond}, "access token TTL 1ms is below one second"},
+		"bad url":      {Config{IssuerURL: "ftp://x"}, `issuer URL "ftp://x" is not an http(s) URL`},
+		"url w/ query": {Config{IssuerURL: "http://127.0.0.1:1/?a=b"}, "without query or fragment"},
+		"bad addr":     {Config{Addr: "127.0.0.1"}, `address "127.0.0.1": address 127.0.0.1: missing port in address`},
+		"bad port":     {Config{Addr: "127.0.0.1:99999"}, `address "127.0.0.1:99999": bad port "99999"`},
+		"key file":     {Config{KeyFile: filepath.Join(t.TempDir(), "nope.pem")}, "issuer: key file: open "},
 	} {
-		if _, err := Start(context.Background(), c); err == nil {
-			t.Errorf("%s: no error", name)
+		iss, err := Start(context.Background(), tc.c)
+		if iss != nil {
+			iss.Close()
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v (%T), want a *ConfigError containing %q", name, err, err, tc.want)
+		}
+		if errors.Is(err, ErrNonLoopback) {
+			t.Errorf("%s: err = %v matches ErrNonLoopback", name, err)
 		}
 	}
 }

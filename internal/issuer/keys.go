@@ -6,8 +6,11 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	_ "crypto/sha256" // at_hash of RS256 and ES256
+	_ "crypto/sha512" // at_hash of ES384 and ES512
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,27 +19,50 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// signingKey is the one key the issuer signs with; it serves as both
-// op.SigningKey and op.Key.
+// signingKey is the one key the issuer signs with.
 type signingKey struct {
 	id   string
 	alg  jose.SignatureAlgorithm
 	priv crypto.Signer
+	hash crypto.Hash // of at_hash and c_hash: the one of alg
+	jwks []byte      // the JWKS document: this key's public half
 }
 
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
-func (k *signingKey) ID() string                                  { return k.id }
+// sign returns claims as a compact JWS (a JWT) signed with the key.
+func (k *signingKey) sign(claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.id}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
 
-// Key is the private key (op.SigningKey).
-func (k *signingKey) Key() any { return k.priv }
+// verify checks that raw is a JWT this key signed and returns its payload.
+func (k *signingKey) verify(raw string) ([]byte, error) {
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{k.alg})
+	if err != nil {
+		return nil, err
+	}
+	return jws.Verify(k.priv.Public())
+}
 
-// publicKey is the same key as op.Key for the JWKS.
-type publicKey struct{ k *signingKey }
-
-func (p publicKey) ID() string                         { return p.k.id }
-func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.alg }
-func (p publicKey) Use() string                        { return "sig" }
-func (p publicKey) Key() any                           { return p.k.priv.Public() }
+// halfHash is at_hash / c_hash (OIDC Core 3.1.3.6): the left half of the
+// hash of s, base64url.
+func (k *signingKey) halfHash(s string) string {
+	h := k.hash.New()
+	h.Write([]byte(s))
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
 
 func loadOrGenerateKey(file string) (*signingKey, error) {
 	if file == "" {
@@ -120,5 +146,16 @@ func newSigningKey(priv crypto.Signer) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key thumbprint: %w", err)
 	}
-	return &signingKey{id: base64.RawURLEncoding.EncodeToString(tp), alg: alg, priv: priv}, nil
+	k := &signingKey{id: base64.RawURLEncoding.EncodeToString(tp), alg: alg, priv: priv, hash: crypto.SHA256}
+	switch alg {
+	case jose.ES384:
+		k.hash = crypto.SHA384
+	case jose.ES512:
+		k.hash = crypto.SHA512
+	}
+	k.jwks, err = json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: priv.Public(), KeyID: k.id, Algorithm: string(alg), Use: "sig"}}})
+	if err != nil {
+		return nil, fmt.Errorf("key set: %w", err)
+	}
+	return k, nil
 }
