@@ -1,5 +1,3 @@
-//go:build !noissuer
-
 package cli
 
 import (
@@ -7,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -21,9 +18,7 @@ import (
 	"github.com/oatcli/oat/internal/output"
 )
 
-// issuerCommands are `oat issuer` and `oat demo`, built in. (Built with
-// -tags noissuer, oat runs them from the oat-issuer binary instead: see
-// issuer_exec.go.)
+// issuerCommands are `oat issuer` and `oat demo`.
 func issuerCommands(f *Factory) []*cobra.Command {
 	return []*cobra.Command{newCmdIssuer(f), newCmdDemo(f, nil)}
 }
@@ -76,9 +71,6 @@ func runDemo(ctx context.Context, o *DemoOptions) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	// The provider library logs protocol details through slog's default
-	// logger; keep the demo's stderr to the story.
-	slog.SetLogLoggerLevel(slog.LevelError)
 	iss, err := issuer.Start(ctx, issuer.Config{AutoApprove: true, Users: []string{"alice"}})
 	if err != nil {
 		return fmt.Errorf("demo: starting the local issuer: %w", err)

@@ -1,5 +1,3 @@
-//go:build !noissuer
-
 package cli
 
 import (

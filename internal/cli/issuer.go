@@ -1,5 +1,3 @@
-//go:build !noissuer
-
 package cli
 
 import (
@@ -48,7 +46,7 @@ func newCmdIssuerServe(f *Factory, runF func(context.Context, *IssuerServeOption
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a local OpenID Provider on 127.0.0.1 until Ctrl-C",
-		Long: `Serve a real OpenID Provider (zitadel/oidc) on 127.0.0.1: discovery, JWKS,
+		Long: `Serve a real OpenID Provider on 127.0.0.1: discovery, JWKS,
 authorization code with PKCE and a login page, the device flow with a
 verification page, refresh-token rotation, client credentials, revocation,
 introspection and userinfo. Access tokens are JWTs an API can verify with the
