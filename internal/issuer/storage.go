@@ -222,6 +222,16 @@ func (s *storage) newTokens(g grant, withRefresh bool, spent string) (*accessTok
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	for id, t := range s.access { // purge expired tokens: a dev stack may run for days
+		if now.After(t.expires) {
+			delete(s.access, id)
+		}
+	}
+	for tok, t := range s.refresh {
+		if now.After(t.expires) {
+			delete(s.refresh, tok)
+		}
+	}
 	if spent != "" {
 		old, ok := s.refresh[spent]
 		if !ok || old.g.clientID != g.clientID || now.After(old.expires) {
