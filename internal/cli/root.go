@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // Run executes args against f and returns the exit code, printing any error as
 // one line on f.IO.ErrOut.
 func Run(ctx context.Context, f *Factory, args []string) int {
-	root := NewRootCmd(f)
+	root := newRootCmd(f, fastCommand(args))
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -60,7 +61,40 @@ func started(cmd *cobra.Command) bool {
 }
 
 // NewRootCmd builds the whole command tree over f.
-func NewRootCmd(f *Factory) *cobra.Command {
+func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
+
+// fastCommands are the commands scripts run often. A command line that
+// names one of them gets a root holding just it: building the other
+// commands and their flags was most of what a cached `oat token` did
+// in-process.
+var fastCommands = map[string]func(*Factory) *cobra.Command{
+	"token":  func(f *Factory) *cobra.Command { return newCmdToken(f, nil) },
+	"decode": func(f *Factory) *cobra.Command { return newCmdDecode(f, nil) },
+}
+
+// fastCommand returns the constructor of the fast command args run, or nil
+// when args name another command or hold a flag before the command that
+// only the whole tree may judge.
+func fastCommand(args []string) func(*Factory) *cobra.Command {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-p" || a == "--profile" || a == "--config":
+			i++ // the flag's value
+		case a == "-v" || a == "--verbose" || a == "--no-color",
+			strings.HasPrefix(a, "--profile=") || strings.HasPrefix(a, "--config="),
+			len(a) > 2 && strings.HasPrefix(a, "-p") && !strings.HasPrefix(a, "--"):
+		case strings.HasPrefix(a, "-"):
+			return nil
+		default:
+			return fastCommands[a]
+		}
+	}
+	return nil
+}
+
+// newRootCmd builds the root with every command, or with only the command
+// only makes.
+func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
 	version, commit, date := build.Info()
 	root := &cobra.Command{
 		Use:   "oat",
@@ -100,6 +134,10 @@ storage unavailable.`,
 	pf.Bool("no-color", false, "never colour output (also: NO_COLOR)")
 	_ = root.RegisterFlagCompletionFunc("profile", f.completeProfiles)
 
+	if only != nil {
+		root.AddCommand(only(f))
+		return root
+	}
 	root.AddCommand(
 		newCmdLogin(f, nil),
 		newCmdToken(f, nil),

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func TestFastCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string // "" = the whole tree
+	}{
+		{[]string{"token"}, "token"},
+		{[]string{"decode", "x.y.z"}, "decode"},
+		{[]string{"-p", "work", "token"}, "token"},
+		{[]string{"--profile", "work", "-v", "--no-color", "token", "--min-ttl", "1m"}, "token"},
+		{[]string{"--profile=work", "--config=c.toml", "-pwork", "--verbose", "token"}, "token"},
+		{[]string{"--config", "token", "status"}, ""}, // "token" is the value of --config
+		{[]string{"-p", "token"}, ""},
+		{[]string{"status"}, ""},
+		{[]string{"refresh"}, ""},
+		{[]string{"help", "token"}, ""},
+		{[]string{"__complete", "token", ""}, ""},
+		{[]string{"--bogus", "token"}, ""},
+		{[]string{"-vp", "work", "token"}, ""},
+		{[]string{"--verbose=true", "token"}, ""},
+		{nil, ""},
+	} {
+		got := fastCommand(tc.args)
+		if want := fastCommands[tc.want]; (got == nil) != (want == nil) ||
+			(got != nil && reflect.ValueOf(got).Pointer() != reflect.ValueOf(want).Pointer()) {
+			t.Errorf("fastCommand(%q): got the %s, want %q", tc.args, map[bool]string{true: "whole tree", false: "fast root"}[got == nil], tc.want)
+		}
+	}
+}
+
+// A command run from the fast root behaves as from the whole tree: same
+// output, same exit code, for help, usage errors and work.
+func TestFastRootSameAsWholeTree(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"token", "--help"},
+		{"-p", "nope", "token"},
+		{"token", "extra"},
+		{"token", "--bogus"},
+		{"decode", "--help"},
+		{"decode", "not-a-jwt"},
+		{"decode", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0."},
+	} {
+		e := newTestEnv(t)
+		run := func(only func(*Factory) *cobra.Command) (int, string, string) {
+			f := e.factory()
+			root := newRootCmd(f, only)
+			root.SetArgs(args)
+			_, err := root.ExecuteContextC(context.Background())
+			code := ExitOK
+			if err != nil {
+				code = ExitCode(err, false)
+			}
+			return code, e.out.String(), e.errOut.String()
+		}
+		wc, wo, we := run(nil)
+		fc, fo, fe := run(fastCommand(args))
+		if fastCommand(args) == nil {
+			t.Fatalf("%q does not take the fast path", args)
+		}
+		if wc != fc || wo != fo || we != fe {
+			t.Errorf("oat %q: whole tree exit %d\n%s%s\nfast root exit %d\n%s%s", args, wc, wo, we, fc, fo, fe)
+		}
+	}
+}
