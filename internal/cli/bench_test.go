@@ -15,7 +15,7 @@ import (
 
 // benchEnv is a config file with one profile and, in the cache, a valid
 // access token for it: `oat token` is a cache hit.
-func benchEnv(b *testing.B) func(string) string {
+func benchEnv(b testing.TB) func(string) string {
 	b.Helper()
 	dir := b.TempDir()
 	env := map[string]string{

@@ -157,11 +157,18 @@ not be fetched (network, 5xx), 5 verification failed.`,
 			if opts.SecretEnv != "" && opts.Getenv(opts.SecretEnv) == "" {
 				return usageErrorf("--secret-env %s: that environment variable is not set or empty", opts.SecretEnv)
 			}
+			if opts.Verify {
+				// Fetching keys waits on the network: Ctrl-C must cancel it.
+				// Decoding alone never blocks but on stdin, which Ctrl-C
+				// ends without a handler.
+				f.interruptible()
+			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return runDecode(cmd.Context(), opts)
 		},
+		Annotations: map[string]string{lazyInterruptAnnotation: "1"},
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text|json")

@@ -39,6 +39,17 @@ type Factory struct {
 
 	cfg    *config.File
 	cfgErr error
+	// watchInterrupt, set by Main, starts turning Ctrl-C into the
+	// cancellation of the command's context.
+	watchInterrupt func()
+}
+
+// interruptible is called before a command may block (network, lock, a
+// browser, a server): from then on Ctrl-C cancels its context.
+func (f *Factory) interruptible() {
+	if f.watchInterrupt != nil {
+		f.watchInterrupt()
+	}
 }
 
 // NewFactory returns a Factory over real streams and the given environment.

@@ -18,11 +18,42 @@ import (
 )
 
 // Main runs oat with real streams and environment and returns the exit code.
+//
+// Ctrl-C cancels the command's context (then exit 130), from the moment
+// the command may block: at its start for most commands, only before a
+// renewal for `oat token` and only with --verify for `oat decode`. A
+// signal handler costs a process three threads; a cached `oat token` does
+// not need one.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-	return Run(ctx, NewFactory(stdin, stdout, stderr, os.Getenv), args)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := NewFactory(stdin, stdout, stderr, os.Getenv)
+	var stop func()
+	f.watchInterrupt = func() {
+		if stop != nil {
+			return
+		}
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt)
+		stop = func() { signal.Stop(ch) }
+		go func() {
+			select {
+			case <-ch:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	code := Run(ctx, f, args)
+	if stop != nil {
+		stop()
+	}
+	return code
 }
+
+// lazyInterruptAnnotation marks a command that calls f.interruptible()
+// itself, before it may block, instead of at its start.
+const lazyInterruptAnnotation = "oat.lazyInterrupt"
 
 // Run executes args against f and returns the exit code, printing any error as
 // one line on f.IO.ErrOut.
@@ -116,6 +147,9 @@ storage unavailable.`,
 				cmd.Annotations = map[string]string{}
 			}
 			cmd.Annotations[startedAnnotation] = "1"
+			if cmd.Annotations[lazyInterruptAnnotation] == "" {
+				f.interruptible()
+			}
 			if noColor, _ := cmd.Flags().GetBool("no-color"); noColor {
 				f.IO.DisableColor()
 			}

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -73,3 +77,40 @@ func TestFastRootSameAsWholeTree(t *testing.T) {
 		}
 	}
 }
+
+// A cached `oat token` and a plain `oat decode` set up no Ctrl-C handler
+// (it costs a process three threads); commands that may wait do.
+func TestInterruptHandlerOnlyWhenWaiting(t *testing.T) {
+	t.Parallel()
+	getenv := benchEnv(t)
+	tok := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0."
+	for _, tc := range []struct {
+		args  []string
+		armed bool
+	}{
+		{[]string{"token"}, false},
+		{[]string{"token", "-o", "json"}, false},
+		{[]string{"decode", tok}, false},
+		{[]string{"decode", "--access-token"}, false},
+		{[]string{"token", "--issuer", "https://other.example.com", "--client-id", "x"}, true}, // nothing cached: renewal
+		{[]string{"decode", "--verify", "--jwks-url", "https://keys.example.com/jwks", tok}, true},
+		{[]string{"refresh"}, true},
+		{[]string{"status"}, true},
+		{[]string{"version"}, true},
+	} {
+		f := NewFactory(strings.NewReader(""), io.Discard, io.Discard, getenv)
+		f.HTTPTransport = roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("no network in this test")
+		})
+		armed := 0
+		f.watchInterrupt = func() { armed++ }
+		Run(context.Background(), f, tc.args)
+		if (armed > 0) != tc.armed {
+			t.Errorf("oat %q: Ctrl-C handler set up %d times, want it %v", tc.args, armed, tc.armed)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -37,8 +37,9 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
 		Example: `  curl -H "Authorization: Bearer $(oat token)" https://api.example.com/
   curl -H "$(oat token -o header)" https://api.example.com/
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
-		Args: cobra.NoArgs,
-		RunE: tokenRunE(opts, runF),
+		Args:        cobra.NoArgs,
+		RunE:        tokenRunE(opts, runF),
+		Annotations: map[string]string{lazyInterruptAnnotation: "1"},
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)
@@ -79,7 +80,10 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 	var e *tokencache.Entry
 	if o.Force {
 		e, err = m.Refresh(ctx)
-	} else {
+	} else if e = m.Cached(o.MinTTL); e == nil {
+		// A renewal waits on the network or on the profile's lock: from
+		// here Ctrl-C must cancel it (a cached token needs no handler).
+		o.F.interruptible()
 		e, err = m.Token(ctx, o.MinTTL)
 	}
 	if err != nil {
