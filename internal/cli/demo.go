@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,10 +160,10 @@ func (f *Factory) clone() *Factory {
 }
 
 // autoApproveBrowser plays the browser for the auto-approving local issuer:
-// it follows the authorization redirects to oat's loopback listener.
+// it follows the authorization redirects to oat's loopback listener (the
+// issuer sets no cookies).
 func autoApproveBrowser(u string) error {
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second}
 	resp, err := hc.Get(u)
 	if err != nil {
 		return err
