@@ -15,7 +15,7 @@ import (
 // login is the sign-in page for the authorization code flow:
 // GET ?authRequestID=… shows it, POST (id, username, action=allow|deny)
 // answers it. With AutoApprove, GET signs in the first user at once.
-func (p *server) login(w http.ResponseWriter, r *http.Request) {
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -24,51 +24,51 @@ func (p *server) login(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		id := r.Form.Get("authRequestID")
-		a, ok := p.st.pendingAuthRequest(id)
+		a, ok := s.st.pendingAuthRequest(id)
 		if !ok {
-			p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
+			s.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
 			return
 		}
-		if p.autoApprove {
-			p.finishLogin(w, r, id, p.st.cfg.Users[0])
+		if s.autoApprove {
+			s.finishLogin(w, r, id, s.st.cfg.Users[0])
 			return
 		}
 		user := a.loginHint
-		if !p.st.isUser(user) {
-			user = p.st.cfg.Users[0]
+		if !s.st.isUser(user) {
+			user = s.st.cfg.Users[0]
 		}
-		p.render(w, http.StatusOK, page{Title: "Sign in", Login: true, ID: id, ClientID: a.clientID,
-			Scopes: a.scopes, Users: p.st.cfg.Users, User: user})
+		s.render(w, http.StatusOK, page{Title: "Sign in", Login: true, ID: id, ClientID: a.clientID,
+			Scopes: a.scopes, Users: s.st.cfg.Users, User: user})
 	case http.MethodPost:
 		id := r.PostForm.Get("id")
-		a, ok := p.st.pendingAuthRequest(id)
+		a, ok := s.st.pendingAuthRequest(id)
 		if !ok {
-			p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
+			s.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
 			return
 		}
 		if r.PostForm.Get("action") == "deny" {
-			if a, ok := p.st.denyAuthRequest(id); ok {
+			if a, ok := s.st.denyAuthRequest(id); ok {
 				redirectTo(w, r, a.redirectURI, url.Values{"error": {"access_denied"}, "error_description": {"the user denied the request"}, "state": {a.state}})
 				return
 			}
-			p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
+			s.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: "Unknown or finished sign-in request: start again from the application."})
 			return
 		}
 		user := strings.TrimSpace(r.PostForm.Get("username"))
-		if !p.st.isUser(user) {
-			p.render(w, http.StatusBadRequest, page{Title: "Sign in", Login: true, ID: id, ClientID: a.clientID,
-				Scopes: a.scopes, Users: p.st.cfg.Users, User: p.st.cfg.Users[0],
+		if !s.st.isUser(user) {
+			s.render(w, http.StatusBadRequest, page{Title: "Sign in", Login: true, ID: id, ClientID: a.clientID,
+				Scopes: a.scopes, Users: s.st.cfg.Users, User: s.st.cfg.Users[0],
 				Error: fmt.Sprintf("There is no user %q here; pick one of the list.", user)})
 			return
 		}
-		p.finishLogin(w, r, id, user)
+		s.finishLogin(w, r, id, user)
 	}
 }
 
-func (p *server) finishLogin(w http.ResponseWriter, r *http.Request, id, user string) {
-	a, err := p.st.completeAuthRequest(id, user)
+func (s *server) finishLogin(w http.ResponseWriter, r *http.Request, id, user string) {
+	a, err := s.st.completeAuthRequest(id, user)
 	if err != nil {
-		p.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: err.Error()})
+		s.render(w, http.StatusBadRequest, page{Title: "Sign in", Error: err.Error()})
 		return
 	}
 	redirectTo(w, r, a.redirectURI, url.Values{"code": {a.code}, "state": {a.state}})
@@ -77,7 +77,7 @@ func (p *server) finishLogin(w http.ResponseWriter, r *http.Request, id, user st
 // device is the verification page of the device flow: GET [?user_code=…]
 // shows the form, POST (user_code, username, action=allow|deny) answers it.
 // With AutoApprove, GET with a valid user_code approves it as the first user.
-func (p *server) device(w http.ResponseWriter, r *http.Request) {
+func (s *server) device(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -87,44 +87,44 @@ func (p *server) device(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		if code != "" {
-			if d, ok := p.st.deviceByUserCode(code); ok {
-				if p.autoApprove {
-					p.decideDevice(w, code, p.st.cfg.Users[0], true)
+			if d, ok := s.st.deviceByUserCode(code); ok {
+				if s.autoApprove {
+					s.decideDevice(w, code, s.st.cfg.Users[0], true)
 					return
 				}
-				p.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
-					ClientID: d.clientID, Scopes: d.scopes, Users: p.st.cfg.Users, User: p.st.cfg.Users[0]})
+				s.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
+					ClientID: d.clientID, Scopes: d.scopes, Users: s.st.cfg.Users, User: s.st.cfg.Users[0]})
 				return
 			}
-			p.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
-				Users: p.st.cfg.Users, User: p.st.cfg.Users[0], Error: "Unknown, expired or already used code."})
+			s.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, UserCode: code,
+				Users: s.st.cfg.Users, User: s.st.cfg.Users[0], Error: "Unknown, expired or already used code."})
 			return
 		}
-		p.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, Users: p.st.cfg.Users, User: p.st.cfg.Users[0]})
+		s.render(w, http.StatusOK, page{Title: "Connect a device", Device: true, Users: s.st.cfg.Users, User: s.st.cfg.Users[0]})
 	case http.MethodPost:
 		user := strings.TrimSpace(r.PostForm.Get("username"))
 		approve := r.PostForm.Get("action") != "deny"
-		if approve && !p.st.isUser(user) {
-			p.render(w, http.StatusBadRequest, page{Title: "Connect a device", Device: true, UserCode: code,
-				Users: p.st.cfg.Users, User: p.st.cfg.Users[0],
+		if approve && !s.st.isUser(user) {
+			s.render(w, http.StatusBadRequest, page{Title: "Connect a device", Device: true, UserCode: code,
+				Users: s.st.cfg.Users, User: s.st.cfg.Users[0],
 				Error: fmt.Sprintf("There is no user %q here; pick one of the list.", user)})
 			return
 		}
-		p.decideDevice(w, code, user, approve)
+		s.decideDevice(w, code, user, approve)
 	}
 }
 
-func (p *server) decideDevice(w http.ResponseWriter, code, user string, approve bool) {
-	if err := p.st.decideDevice(code, user, approve); err != nil {
-		p.render(w, http.StatusBadRequest, page{Title: "Connect a device", Device: true, UserCode: code,
-			Users: p.st.cfg.Users, User: p.st.cfg.Users[0], Error: "Unknown, expired or already used code."})
+func (s *server) decideDevice(w http.ResponseWriter, code, user string, approve bool) {
+	if err := s.st.decideDevice(code, user, approve); err != nil {
+		s.render(w, http.StatusBadRequest, page{Title: "Connect a device", Device: true, UserCode: code,
+			Users: s.st.cfg.Users, User: s.st.cfg.Users[0], Error: "Unknown, expired or already used code."})
 		return
 	}
 	msg := "Device approved: signed in as " + user + ". You can close this page and return to the device."
 	if !approve {
 		msg = "Device denied. You can close this page."
 	}
-	p.render(w, http.StatusOK, page{Title: "Connect a device", Done: msg})
+	s.render(w, http.StatusOK, page{Title: "Connect a device", Done: msg})
 }
 
 // userCodeAlphabet: 20 consonants, no vowels (no words), no digits (no
@@ -177,7 +177,7 @@ type page struct {
 	UserCode string
 }
 
-func (p *server) render(w http.ResponseWriter, status int, data page) {
+func (s *server) render(w http.ResponseWriter, status int, data page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
