@@ -46,18 +46,7 @@ func TestBinaryLinksNoProviderStack(t *testing.T) {
 // TestBinaryRunsDemoAndIssuer: the one oat binary, built as `go install`
 // builds it, holds `oat demo` and `oat issuer serve`.
 func TestBinaryRunsDemoAndIssuer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	t.Parallel()
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	env := []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "PATH=/nonexistent",
-		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	bin, home, env := builtOat(t)
 
 	cmd := exec.Command(bin, "demo")
 	cmd.Env = env
@@ -81,6 +70,25 @@ func TestBinaryRunsDemoAndIssuer(t *testing.T) {
 	}
 }
 
+// builtOat skips under -short, else runs t in parallel and returns the
+// built oat with a private HOME and XDG folders (and TMPDIR) for it.
+func builtOat(t *testing.T) (bin, home string, env []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	t.Parallel()
+	bin, err := buildOat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home = t.TempDir()
+	env = []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "PATH=/nonexistent",
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	return bin, home, env
+}
+
 func exitCode(err error) int {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
@@ -96,18 +104,8 @@ func exitCode(err error) int {
 // handler only once the cache misses) and `oat issuer serve` (exit 0: it
 // stops cleanly).
 func TestInterruptWhileWaiting(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	t.Parallel()
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	env := []string{"HOME=" + home, "PATH=/nonexistent", "OAT_STORAGE=file", "OAT_CLIENT_SECRET=s3cret",
-		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	bin, _, env := builtOat(t)
+	env = append(env, "OAT_STORAGE=file", "OAT_CLIENT_SECRET=s3cret")
 
 	t.Run("token", func(t *testing.T) {
 		// A token endpoint that accepts the connection and never answers.

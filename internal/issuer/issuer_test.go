@@ -524,6 +524,15 @@ func TestDeviceAutoApprove(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	// The approved device code is worth nothing to another client.
+	m := machine(t, iss)
+	req, _ := http.NewRequest(http.MethodPost, iss.URL+"/oauth/token",
+		strings.NewReader(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(m.ID, m.Secret)
+	if r := doJSON(t, req); r["error"] != "invalid_grant" {
+		t.Errorf("another client's device code: %v", r)
+	}
 	tok, err := conf.DeviceAccessToken(ctx, da)
 	if err != nil {
 		t.Fatalf("device token: %v", err)

@@ -110,11 +110,11 @@ func (s *server) handler() http.Handler {
 	api(discoveryPath, "GET", s.serveDiscovery)
 	api(asMetadataPath, "GET", s.serveDiscovery)
 	api(keysPath, "GET", s.serveKeys)
-	api(tokenPath, "POST", s.token)
-	api(deviceAuthPath, "POST", s.deviceAuthorization)
-	api(introspectPath, "POST", s.introspect)
+	api(tokenPath, "POST", withClient(s.st, s.token))
+	api(deviceAuthPath, "POST", withClient(s.st, s.deviceAuthorization))
+	api(introspectPath, "POST", withClient(s.st, s.introspect))
 	api(userinfoPath, "GET, POST", s.userinfo)
-	api(revokePath, "POST", s.revoke)
+	api(revokePath, "POST", withClient(s.st, s.revoke))
 	api("/healthz", "GET", serveOK)
 	api("/ready", "GET", serveOK)
 	mux.Handle(authorizePath, onlyMethods("GET, POST", s.authorize))
@@ -211,6 +211,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// withClient reads a form POST and authenticates its client before h.
+func withClient(st *storage, h func(http.ResponseWriter, *http.Request, Client)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if e := parsePost(w, r); e != nil {
+			e.write(w)
+			return
+		}
+		c, e := st.authenticate(r)
+		if e != nil {
+			e.write(w)
+			return
+		}
+		h(w, r, c)
+	}
 }
 
 // parsePost reads a form POST body (bounded).
@@ -345,16 +361,7 @@ type idClaims struct {
 	CHash    string   `json:"c_hash,omitempty"`
 }
 
-func (s *server) token(w http.ResponseWriter, r *http.Request) {
-	if e := parsePost(w, r); e != nil {
-		e.write(w)
-		return
-	}
-	c, e := s.st.authenticate(r)
-	if e != nil {
-		e.write(w)
-		return
-	}
+func (s *server) token(w http.ResponseWriter, r *http.Request, c Client) {
 	f := r.PostForm
 	switch gt := f.Get("grant_type"); gt {
 	case "authorization_code":
@@ -483,16 +490,7 @@ func (s *server) issue(w http.ResponseWriter, g grant, spent string) {
 
 // ---- device authorization endpoint (RFC 8628)
 
-func (s *server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	if e := parsePost(w, r); e != nil {
-		e.write(w)
-		return
-	}
-	c, e := s.st.authenticate(r)
-	if e != nil {
-		e.write(w)
-		return
-	}
+func (s *server) deviceAuthorization(w http.ResponseWriter, r *http.Request, c Client) {
 	deviceCode, userCode := s.st.addDevice(c.ID, strings.Fields(r.PostForm.Get("scope")))
 	verify := s.url + devicePath
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -513,17 +511,26 @@ func (s *server) liveAccess(raw string) (accessToken, bool) {
 	if raw == "" {
 		return accessToken{}, false
 	}
+	id := s.accessID(raw)
+	if id == "" {
+		return accessToken{}, false
+	}
+	return s.st.liveAccess(id)
+}
+
+// accessID is the jti of a JWT signed here, or "".
+func (s *server) accessID(raw string) string {
 	payload, err := s.key.verify(raw)
 	if err != nil {
-		return accessToken{}, false
+		return ""
 	}
 	var c struct {
 		JTI string `json:"jti"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.JTI == "" {
-		return accessToken{}, false
+	if json.Unmarshal(payload, &c) != nil {
+		return ""
 	}
-	return s.st.liveAccess(c.JTI)
+	return c.JTI
 }
 
 // userClaims are the userinfo claims of subject for scopes. A subject that
@@ -549,16 +556,7 @@ func (s *server) userClaims(subject string, scopes []string) map[string]any {
 // introspect answers RFC 7662 for any access token this issuer holds: any
 // confidential client may introspect, as a resource server would with its
 // own credentials.
-func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
-	if e := parsePost(w, r); e != nil {
-		e.write(w)
-		return
-	}
-	c, e := s.st.authenticate(r)
-	if e != nil {
-		e.write(w)
-		return
-	}
+func (s *server) introspect(w http.ResponseWriter, r *http.Request, c Client) {
 	if c.Secret == "" {
 		errInvalidClient("introspection needs a confidential client (with a secret)").write(w)
 		return
@@ -604,32 +602,14 @@ func (s *server) userinfo(w http.ResponseWriter, r *http.Request) {
 
 // ---- revocation (RFC 7009)
 
-func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	if e := parsePost(w, r); e != nil {
-		e.write(w)
-		return
-	}
-	c, e := s.st.authenticate(r)
-	if e != nil {
-		e.write(w)
-		return
-	}
+func (s *server) revoke(w http.ResponseWriter, r *http.Request, c Client) {
 	token := r.PostForm.Get("token")
 	if token == "" {
 		errInvalidRequest("token is missing").write(w)
 		return
 	}
 	// The hint is only a hint (RFC 7009 §2.1): look the token up as both.
-	var accessID string
-	if payload, err := s.key.verify(token); err == nil {
-		var cl struct {
-			JTI string `json:"jti"`
-		}
-		if json.Unmarshal(payload, &cl) == nil {
-			accessID = cl.JTI
-		}
-	}
-	if err := s.st.revoke(accessID, token, c.ID); err != nil {
+	if err := s.st.revoke(s.accessID(token), token, c.ID); err != nil {
 		newError(http.StatusBadRequest, "unauthorized_client", err.Error()).write(w)
 		return
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -281,32 +280,5 @@ func TestCORSPreflight(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Errorf("preflight: %s %v", resp.Status, resp.Header)
-	}
-}
-
-func TestDeviceCodeOfAnotherClient(t *testing.T) {
-	t.Parallel()
-	iss := start(t, Config{AutoApprove: true, DeviceInterval: time.Second})
-	conf := publicConfig(t, iss, "")
-	ctx := context.Background()
-	da, err := conf.DeviceAuth(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Get(da.VerificationURIComplete)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	m := machine(t, iss)
-	req, _ := http.NewRequest(http.MethodPost, iss.URL+"/oauth/token",
-		strings.NewReader(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(m.ID, m.Secret)
-	if r := doJSON(t, req); r["error"] != "invalid_grant" {
-		t.Errorf("another client's device code: %v", r)
-	}
-	if _, err := conf.DeviceAccessToken(ctx, da); err != nil {
-		t.Errorf("the device's own client: %v", err)
 	}
 }
