@@ -5,6 +5,7 @@ package cli
 import (
 	"bufio"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,4 +83,69 @@ func TestCtrlCInterruptsLogin(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestInterruptWhileWaiting: Ctrl-C (SIGINT) stops a command that waits,
+// with exit 130: `oat token` waiting on the token endpoint (it sets up its
+// handler only once the cache misses) and `oat issuer serve` (exit 0: it
+// stops cleanly).
+func TestInterruptWhileWaiting(t *testing.T) {
+	bin, _, env := builtOat(t)
+	env = append(env, "OAT_STORAGE=file", "OAT_CLIENT_SECRET=s3cret")
+
+	t.Run("token", func(t *testing.T) {
+		// A token endpoint that accepts the connection and never answers.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				accepted <- c
+			}
+		}()
+		cmd := exec.Command(bin, "token", "--flow", "client-credentials", "--client-id", "bot",
+			"--token-url", "http://"+ln.Addr().String()+"/token")
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c := <-accepted
+		defer c.Close()
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		err = cmd.Wait()
+		if code := exitCode(err); code != ExitInterrupted || stderr.String() != "oat: interrupted\n" {
+			t.Errorf("oat token interrupted while waiting: exit %d, stderr %q", code, stderr.String())
+		}
+	})
+
+	t.Run("issuer serve", func(t *testing.T) {
+		cmd := exec.Command(bin, "issuer", "serve")
+		cmd.Env = env
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "http://127.0.0.1:") {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil || !strings.HasSuffix(stderr.String(), "Issuer stopped.\n") {
+			t.Errorf("oat issuer serve after SIGINT: %v, stderr %q", err, stderr.String())
+		}
+	})
 }
