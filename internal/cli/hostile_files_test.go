@@ -1,10 +1,11 @@
+//go:build unix
+
 package cli
 
 import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -20,9 +21,6 @@ import (
 // stdout, no request at the OpenID Provider, and nothing outside oat's
 // folders changed.
 func TestHostileLocalFiles(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("symbolic links, FIFOs and owners are Unix tests")
-	}
 	t.Parallel()
 	type paths struct {
 		state, cache, config, outside, outsideDir string
@@ -233,9 +231,6 @@ func moveAndLink(t *testing.T, dir, outsideDir string) {
 // points to (through a chain and a relative link too), atomically in that
 // file's folder, keeping its mode, and leaves no temp file behind.
 func TestProfileSetWritesThroughASymlinkedConfig(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("symbolic links need privileges on Windows")
-	}
 	t.Parallel()
 	e := newTestEnv(t)
 	dotfiles := filepath.Join(e.dir, "dotfiles")
