@@ -153,7 +153,8 @@ func envStatements(shell, name, tok string, exp time.Time) (string, error) {
 }
 
 // posixQuote single-quotes s for any POSIX shell: inside single quotes every
-// byte but ' stands for itself (newlines included), and ' is written '\”.
+// byte but ' stands for itself (newlines included), and each ' ends the quotes, adds
+// an escaped \' and opens them again.
 func posixQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
