@@ -179,6 +179,7 @@ storage unavailable.`,
 		newCmdRevoke(f, nil),
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
+		newCmdExec(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
