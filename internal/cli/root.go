@@ -180,6 +180,8 @@ storage unavailable.`,
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
 		newCmdExec(f, nil),
+		newCmdIntrospect(f, nil),
+		newCmdUserinfo(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
