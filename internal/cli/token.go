@@ -40,6 +40,8 @@ A cached token is printed without touching the network or the keychain.
 oat token never opens a browser: when a login is needed it exits with code 3.`,
 		Example: `  curl -H "Authorization: Bearer $(oat token)" https://api.example.com/
   curl -H "$(oat token -o header)" https://api.example.com/
+  eval "$(oat token -o env)"            # sets $OAT_ACCESS_TOKEN (--shell fish|zsh|powershell)
+  oat token -p k8s -o exec-credential   # for a kubeconfig exec user (kubectl)
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
 		Args:        cobra.NoArgs,
 		RunE:        tokenRunE(opts, runF),
