@@ -38,8 +38,9 @@ exits with CMD's exit code (128+N when CMD was killed by signal N). CMD not
 found: exit 127; found but not runnable: exit 126.
 
 Flags after CMD belong to CMD; "--" before CMD is optional but clearer.`,
-		Example: `  oat exec -p work -- sh -c 'curl -sf -H "Authorization: Bearer $OAT_ACCESS_TOKEN" https://api.example.com/'
-  oat exec --env-var VAULT_TOKEN -- vault status`,
+		Example: `  oat exec -p work -- ./deploy.sh              # reads $OAT_ACCESS_TOKEN
+  oat exec --env-var VAULT_TOKEN -- vault status
+  oat exec -p gh --env-var GH_TOKEN -- gh api /user`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("no command given: oat exec [flags] -- CMD [ARGS...]")
