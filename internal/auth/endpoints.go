@@ -22,6 +22,8 @@ type Endpoints struct {
 	DeviceAuthURL         string
 	RevocationURL         string
 	JWKSURL               string
+	IntrospectionURL      string   `json:",omitempty"` // RFC 7662, from discovery or --introspection-url
+	UserinfoURL           string   `json:",omitempty"` // OIDC UserInfo, from discovery or --userinfo-url
 	IssParameterSupported bool     // RFC 9207 authorization_response_iss_parameter_supported
 	SigningAlgs           []string // id_token_signing_alg_values_supported; RS256 when empty
 }
@@ -34,6 +36,8 @@ type metadata struct {
 	DeviceEndpoint        string   `json:"device_authorization_endpoint"`
 	RevocationEndpoint    string   `json:"revocation_endpoint"`
 	JWKSURI               string   `json:"jwks_uri"`
+	IntrospectionEndpoint string   `json:"introspection_endpoint"`
+	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
 }
@@ -75,6 +79,8 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		fill(&e.DeviceAuthURL, md.DeviceEndpoint)
 		fill(&e.RevocationURL, md.RevocationEndpoint)
 		fill(&e.JWKSURL, md.JWKSURI)
+		fill(&e.IntrospectionURL, md.IntrospectionEndpoint)
+		fill(&e.UserinfoURL, md.UserinfoEndpoint)
 	}
 	if e.TokenURL == "" {
 		if p.Issuer == "" {

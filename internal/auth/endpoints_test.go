@@ -41,6 +41,9 @@ func TestResolveEndpointsDiscovery(t *testing.T) {
 		DeviceAuthURL: op.Issuer + "/device_authorization",
 		RevocationURL: op.Issuer + "/revoke",
 		JWKSURL:       op.Issuer + "/keys",
+
+		IntrospectionURL: op.Issuer + "/oauth/introspect",
+		UserinfoURL:      op.Issuer + "/userinfo",
 	}
 	got := *e
 	got.SigningAlgs = nil

@@ -39,6 +39,16 @@ type SilentExit struct{ Code int }
 
 func (e *SilentExit) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// CodeError is a failure with its own exit code (oat exec: 127 when the
+// command is not found, 126 when it cannot be run, as shells do).
+type CodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *CodeError) Error() string { return e.Err.Error() }
+func (e *CodeError) Unwrap() error { return e.Err }
+
 func usageErrorf(format string, a ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, a...)}
 }
@@ -54,6 +64,10 @@ func ExitCode(err error, interrupted bool) int {
 	var se *SilentExit
 	if errors.As(err, &se) {
 		return se.Code
+	}
+	var codeErr *CodeError
+	if errors.As(err, &codeErr) {
+		return codeErr.Code
 	}
 	var (
 		ue *UsageError

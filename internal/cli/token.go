@@ -21,6 +21,10 @@ type TokenOptions struct {
 	IDToken  bool
 	Quiet    bool // refresh -q
 	Force    bool // refresh: renew whatever the cache holds
+
+	Shell   string // -o env: bash|zsh|fish|powershell ("" = from $SHELL)
+	EnvVar  string // -o env: the variable's name
+	k8sInfo execInfo
 }
 
 func newCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
@@ -36,6 +40,8 @@ A cached token is printed without touching the network or the keychain.
 oat token never opens a browser: when a login is needed it exits with code 3.`,
 		Example: `  curl -H "Authorization: Bearer $(oat token)" https://api.example.com/
   curl -H "$(oat token -o header)" https://api.example.com/
+  eval "$(oat token -o env)"            # sets $OAT_ACCESS_TOKEN (--shell fish|zsh|powershell)
+  oat token -p k8s -o exec-credential   # for a kubeconfig exec user (kubectl)
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
 		Args:        cobra.NoArgs,
 		RunE:        tokenRunE(opts, runF),
@@ -53,8 +59,11 @@ func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) err
 		if err := finishServerFlags(cmd, &opts.Settings); err != nil {
 			return err
 		}
-		if err := output.CheckFormat(opts.Output, "raw", "json", "header"); err != nil {
+		if err := output.CheckFormat(opts.Output, tokenFormats...); err != nil {
 			return &UsageError{Err: err}
+		}
+		if err := checkTokenFormatFlags(cmd, opts); err != nil {
+			return err
 		}
 		if opts.MinTTL < 0 {
 			return usageErrorf("--min-ttl must not be negative")
@@ -67,9 +76,10 @@ func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) err
 }
 
 func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "raw", "output format: raw|json|header")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "raw", "output format: "+output.Formats(tokenFormats...))
 	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead of the access token")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"raw", "json", "header"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(tokenFormats, cobra.ShellCompDirectiveNoFileComp))
+	addTokenFormatFlags(cmd, opts)
 }
 
 func runToken(ctx context.Context, o *TokenOptions) error {
@@ -114,7 +124,18 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 		}
 		tok = e.IDToken
 	}
+	// In GitHub Actions, the runner masks what it is told to on stderr
+	// before the token reaches stdout (see ghactions.go).
+	if o.Output == "json" {
+		o.F.maskTokens(e.AccessToken, e.IDToken)
+	} else {
+		o.F.maskTokens(tok)
+	}
 	switch o.Output {
+	case "env":
+		return writeTokenEnv(o, tok, e.Expiry)
+	case "exec-credential":
+		return writeExecCredential(o, tok, e.Expiry)
 	case "json":
 		j := tokenJSON{AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, IDToken: e.IDToken}
 		if !e.Expiry.IsZero() {
