@@ -88,4 +88,3 @@ func TestExecMasksTheTokenInGitHubActions(t *testing.T) {
 		t.Errorf("child's stdout %q", e.out)
 	}
 }
-
