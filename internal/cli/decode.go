@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf16"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/termsafe"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -503,35 +502,13 @@ func jsonString(s string) string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
-	return escapeControls(strings.TrimSuffix(b.String(), "\n"))
+	return string(termsafe.JSON(bytes.TrimSuffix(b.Bytes(), []byte("\n"))))
 }
-
-func escapeControls(s string) string {
-	if strings.IndexFunc(s, isControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
-			} else {
-				fmt.Fprintf(&b, "\\u%04x", r)
-			}
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }
 
 // plain shows a claim in the summary line: as is when it is printable text,
 // else quoted with escapes.
 func plain(s string) string {
-	if strings.IndexFunc(s, isControl) < 0 && s != "" {
+	if termsafe.Safe(s) && s != "" {
 		return s
 	}
 	return jsonString(s)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
@@ -12,6 +11,7 @@ import (
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/termsafe"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -93,9 +93,7 @@ func ExitCode(err error, interrupted bool) int {
 	return ExitFailure
 }
 
-// oneLine flattens an error message for the single stderr line.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.ReplaceAll(s, "\r", "")
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
+// oneLine flattens an error message for the single stderr line. Errors carry
+// server text (error_description, reason phrases, issuer names): controls and
+// bidi characters in it are shown escaped (termsafe), never sent raw.
+func oneLine(s string) string { return termsafe.Line(s) }

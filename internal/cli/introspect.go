@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/jwt"
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // IntrospectOptions drive `oat introspect`.
@@ -120,21 +120,7 @@ func writeServerJSON(w io.Writer, raw []byte) error {
 	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return fmt.Errorf("the server's JSON cannot be shown: %v", err)
 	}
-	var b strings.Builder
-	s := buf.String()
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			b.WriteString(`\ufffd`)
-		case r != '\n' && isControl(r):
-			b.WriteString(escapeControls(string(r)))
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	b.WriteByte('\n')
-	_, err := io.WriteString(w, b.String())
+	out := append(termsafe.JSON(buf.Bytes()), '\n')
+	_, err := w.Write(out)
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/output"
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // StatusOptions drive `oat status`.
@@ -145,7 +146,9 @@ func runStatus(_ context.Context, o *StatusOptions) error {
 		if row.RefreshToken != nil {
 			rt = *row.RefreshToken
 		}
-		t.AddRow(row.Profile, status, deref(row.Subject, "-"), exp, rt)
+		// The subject came from a server, the profile name from a file:
+		// both shown escaped (termsafe).
+		t.AddRow(termsafe.Line(row.Profile), status, termsafe.Line(deref(row.Subject, "-")), exp, rt)
 	}
 	return t.Render(f.IO.Out, color)
 }

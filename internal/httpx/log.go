@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // LogTransport logs one line per exchange (method, URL without query, status,
@@ -25,9 +27,10 @@ func (l *LogTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := l.Next.RoundTrip(r)
 	d := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		fmt.Fprintf(l.Out, "* %s %s: %v (%s)\n", r.Method, u.String(), err, d)
+		fmt.Fprintf(l.Out, "* %s %s: %s (%s)\n", r.Method, termsafe.Line(u.String()), termsafe.Line(err.Error()), d)
 		return nil, err
 	}
-	fmt.Fprintf(l.Out, "* %s %s -> %s (%s)\n", r.Method, u.String(), resp.Status, d)
+	// The reason phrase is the server's text: shown escaped (termsafe).
+	fmt.Fprintf(l.Out, "* %s %s -> %s (%s)\n", r.Method, termsafe.Line(u.String()), termsafe.Line(resp.Status), d)
 	return resp, nil
 }

@@ -1,11 +1,14 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // ANSI styles used by oat. Colorize returns s unchanged when on is false.
@@ -28,12 +31,19 @@ func Colorize(on bool, style, s string) string {
 }
 
 // WriteJSON writes v as indented JSON followed by a newline, without HTML
-// escaping and never coloured.
+// escaping and never coloured. Strings hold no raw control, bidi or other
+// format character (termsafe.JSON): encoding/json escapes only C0 controls
+// and U+2028/2029, and JSON output is read on terminals too.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termsafe.JSON(b.Bytes()))
+	return err
 }
 
 // Table collects rows and writes them with aligned columns. On a TTY the header
