@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // LoginDevice runs the device authorization grant (RFC 8628): it prints the
@@ -34,17 +36,28 @@ func (c *Client) LoginDevice(ctx context.Context, o LoginOptions) (*Result, erro
 
 	prompt := newPromptWriter(o.Prompt)
 	defer prompt.close()
-	fmt.Fprintf(prompt, "To log in, visit:\n\n  %s\n\nand enter the code: %s\n\n", da.VerificationURI, da.UserCode)
+	// The URI and the code are the server's text: shown escaped, so that an
+	// escape sequence (an OSC 8 link) cannot show one URL and link another.
+	fmt.Fprintf(prompt, "To log in, visit:\n\n  %s\n\nand enter the code: %s\n\n", termsafe.Line(da.VerificationURI), termsafe.Line(da.UserCode))
 	if o.Ready != nil {
 		o.Ready(da.VerificationURI)
 	}
-	if da.VerificationURIComplete != "" && !o.NoBrowser && o.Browser != nil {
+	open := da.VerificationURIComplete != "" && !o.NoBrowser && o.Browser != nil
+	if open {
+		if err := CheckOpenURL(da.VerificationURIComplete); err != nil {
+			fmt.Fprintf(prompt, "Not opening the server's verification_uri_complete in a browser: %s. Use the URL and code above.\n", err)
+			open = false
+		}
+	}
+	if open {
 		browserDone := make(chan struct{})
 		go func() {
 			defer close(browserDone)
 			if err := o.Browser(da.VerificationURIComplete); err != nil {
-				fmt.Fprintf(prompt, "Could not open a browser (%v); use the URL and code above.\n", err)
+				fmt.Fprintf(prompt, "Could not open a browser (%s); use the URL and code above.\n", termsafe.Line(err.Error()))
+				return
 			}
+			fmt.Fprintf(prompt, "Opened a browser at the server's verification page (%s); if it did not open, use the URL and code above.\n", da.VerificationURIComplete)
 		}()
 		defer func() {
 			// Let the browser helper return, but never wait long for it.

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // BrowserFunc opens url in a browser. It should return once the browser has
@@ -83,18 +85,24 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 	if o.Ready != nil {
 		o.Ready(authURL)
 	}
+	// authURL starts with the server's authorization_endpoint: printed
+	// escaped, opened only when it passes CheckOpenURL.
+	shown := termsafe.Line(authURL)
+	urlErr := CheckOpenURL(authURL)
 	browserDone := make(chan struct{})
 	go func() {
 		defer close(browserDone)
 		switch {
 		case o.NoBrowser || o.Browser == nil:
-			fmt.Fprintf(prompt, "Open this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", authURL)
+			fmt.Fprintf(prompt, "Open this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", shown)
+		case urlErr != nil:
+			fmt.Fprintf(prompt, "Not opening the authorization URL in a browser: %s.\nCheck authorization_url (or the server's discovery document); to go on, open it yourself only if you trust it:\n\n  %s\n\nWaiting for the login to finish…\n", urlErr, shown)
 		default:
 			if err := o.Browser(authURL); err != nil {
-				fmt.Fprintf(prompt, "Could not open a browser (%v).\nOpen this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", err, authURL)
+				fmt.Fprintf(prompt, "Could not open a browser (%s).\nOpen this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", termsafe.Line(err.Error()), shown)
 				return
 			}
-			fmt.Fprintf(prompt, "Opened a browser to log in. If it did not open, visit:\n\n  %s\n\n", authURL)
+			fmt.Fprintf(prompt, "Opened a browser to log in. If it did not open, visit:\n\n  %s\n\n", shown)
 		}
 	}()
 	defer func() {

@@ -23,6 +23,9 @@ type Factory struct {
 	// Browser opens a URL for the user; nil means $OAT_BROWSER, $BROWSER or
 	// the system opener.
 	Browser func(url string) error
+	// Environ, when set, replaces os.Environ as the environment a browser
+	// launcher starts from (tests).
+	Environ func() []string
 	// HTTPTransport, when set, is the base transport of every HTTP client
 	// (tests use it to count or break requests).
 	HTTPTransport http.RoundTripper

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // LoginOptions drive `oat login`.
@@ -73,7 +74,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	e, err := m.Login(ctx, flow, auth.LoginOptions{
-		Browser:   f.openBrowser,
+		Browser:   f.browserFor(p),
 		NoBrowser: o.NoBrowser,
 		Prompt:    f.IO.ErrOut,
 	})
@@ -96,7 +97,8 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	default:
 		where = "; refresh token in " + storageName(e.Storage)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Logged in as %s (profile %q); access token %s%s\n", who, m.Profile.Name, formatExpiry(e.Expiry, f.Now()), where)
+	// The subject is the server's text: shown escaped (termsafe).
+	fmt.Fprintf(f.IO.ErrOut, "Logged in as %s (profile %q); access token %s%s\n", termsafe.Line(who), m.Profile.Name, formatExpiry(e.Expiry, f.Now()), where)
 	return nil
 }
 

@@ -3,13 +3,13 @@ package cli
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/pkg/browser"
-
+	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/session"
@@ -125,33 +125,73 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 	}, nil
 }
 
-// openBrowser opens url with $OAT_BROWSER, else $BROWSER (a program run with
-// the URL as its one argument), else the system opener. The opener's output
-// goes to stderr so stdout stays clean.
-func (f *Factory) openBrowser(url string) error {
-	if f.Browser != nil {
-		return f.Browser(url)
+// browserFor returns the browser launcher of a login for profile p: it opens
+// a URL with $OAT_BROWSER, else $BROWSER (a program run with the URL as its
+// one argument), else the system opener. The launcher gets oat's environment
+// without the client secret's variables (OAT_CLIENT_SECRET and the one
+// client_secret_env names): a browser has no business with them. Its output
+// goes to stderr so stdout stays clean. A URL that fails auth.CheckOpenURL
+// is never handed to it.
+func (f *Factory) browserFor(p config.Profile) func(string) error {
+	drop := map[string]bool{"OAT_CLIENT_SECRET": true}
+	if p.ClientSecretEnv != "" {
+		drop[p.ClientSecretEnv] = true
 	}
-	prog := f.Getenv("OAT_BROWSER")
-	if prog == "" {
-		prog = f.Getenv("BROWSER")
-	}
-	if prog != "" {
-		cmd := exec.Command(prog, url)
-		cmd.Stdout = f.IO.ErrOut
-		cmd.Stderr = f.IO.ErrOut
-		if err := cmd.Start(); err != nil {
+	return func(url string) error {
+		if err := auth.CheckOpenURL(url); err != nil {
 			return err
 		}
-		go func() { _ = cmd.Wait() }()
-		return nil
+		if f.Browser != nil {
+			return f.Browser(url)
+		}
+		environ := os.Environ
+		if f.Environ != nil {
+			environ = f.Environ
+		}
+		var env []string
+		for _, kv := range environ() {
+			if name, _, _ := strings.Cut(kv, "="); !drop[name] {
+				env = append(env, kv)
+			}
+		}
+		command := func(name string, args ...string) *exec.Cmd {
+			cmd := exec.Command(name, args...)
+			cmd.Env = env
+			cmd.Stdout = f.IO.ErrOut
+			cmd.Stderr = f.IO.ErrOut
+			return cmd
+		}
+		prog := f.Getenv("OAT_BROWSER")
+		if prog == "" {
+			prog = f.Getenv("BROWSER")
+		}
+		if prog != "" {
+			cmd := command(prog, url)
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			go func() { _ = cmd.Wait() }()
+			return nil
+		}
+		if !f.canOpenBrowser() {
+			return fmt.Errorf("no browser can be opened here")
+		}
+		// The system openers github.com/pkg/browser used, run here so that
+		// they get the filtered environment and oat's streams.
+		switch runtime.GOOS {
+		case "darwin":
+			return command("open", url).Run()
+		case "windows":
+			return command("rundll32", "url.dll,FileProtocolHandler", url).Run()
+		}
+		var err error
+		for _, opener := range []string{"xdg-open", "x-www-browser", "www-browser"} {
+			if _, err = exec.LookPath(opener); err == nil {
+				return command(opener, url).Run()
+			}
+		}
+		return fmt.Errorf("no browser opener found (xdg-open): set OAT_BROWSER, or pass --no-browser")
 	}
-	if !f.canOpenBrowser() {
-		return fmt.Errorf("no browser can be opened here")
-	}
-	browser.Stdout = f.IO.ErrOut
-	browser.Stderr = f.IO.ErrOut
-	return browser.OpenURL(url)
 }
 
 // canOpenBrowser guesses whether a browser can open: not in an SSH session,
