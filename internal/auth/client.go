@@ -157,6 +157,9 @@ func (c *Client) wantsOpenID() bool { return slices.Contains(c.Profile.Scopes, "
 // result builds a Result, verifying the ID token if one came. nonce is
 // checked when not empty.
 func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*Result, error) {
+	if err := checkTokenResponse("token response", tok); err != nil {
+		return nil, err
+	}
 	r := &Result{Token: tok}
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
 		r.Scope = s

@@ -45,7 +45,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Result, err
 }
 
 // RefreshGrant runs the refresh-token grant and returns the server's answer
-// unchecked. Its RefreshToken is the rotated one when the server rotated it,
+// with its tokens checked (checkTokenResponse) but its ID token unchecked. Its RefreshToken is the rotated one when the server rotated it,
 // else the one passed in. invalid_grant gives an error matching
 // ErrLoginRequired; temporary failures give *httpx.TemporaryError. A 429/5xx
 // with a Retry-After that fits in ctx is retried once.
@@ -69,6 +69,10 @@ func (c *Client) RefreshGrant(ctx context.Context, refreshToken string) (*oauth2
 		return t, mapError(ctx, "refresh token", "token endpoint", err)
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Checked here, before the caller stores a rotated refresh token.
+	if err := checkTokenResponse("refresh token", tok); err != nil {
 		return nil, err
 	}
 	if tok.RefreshToken == "" {

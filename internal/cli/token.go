@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/tokencache"
@@ -117,12 +118,18 @@ type tokenJSON struct {
 
 func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	w := o.F.IO.Out
-	tok := e.AccessToken
+	tok, scheme := e.AccessToken, auth.NormalizeTokenType(e.TokenType)
 	if o.IDToken {
 		if e.IDToken == "" {
 			return fmt.Errorf("profile has no ID token: the server sent none (log in with the openid scope to get one)")
 		}
-		tok = e.IDToken
+		tok, scheme = e.IDToken, "Bearer"
+	}
+	// Checked when received; checked again here, for what an older oat
+	// cached, where nothing quotes it (env, exec-credential and json do).
+	quoted := o.Output == "env" || o.Output == "exec-credential" || o.Output == "json"
+	if !quoted && (!auth.IsTokenText(tok) || !auth.IsTokenText(scheme)) {
+		return fmt.Errorf("the cached token holds a control character, a space or a non-ASCII byte: not printing it; run oat refresh (or oat login)")
 	}
 	// In GitHub Actions, the runner masks what it is told to on stderr
 	// before the token reaches stdout (see ghactions.go).
@@ -137,7 +144,7 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	case "exec-credential":
 		return writeExecCredential(o, tok, e.Expiry)
 	case "json":
-		j := tokenJSON{AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, IDToken: e.IDToken}
+		j := tokenJSON{AccessToken: e.AccessToken, TokenType: auth.NormalizeTokenType(e.TokenType), Scope: e.Scope, IDToken: e.IDToken}
 		if !e.Expiry.IsZero() {
 			j.ExpiresAt = e.Expiry.UTC().Format(time.RFC3339)
 			in := int64(e.Expiry.Sub(o.F.Now()).Seconds())
@@ -145,7 +152,8 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 		}
 		return output.WriteJSON(w, j)
 	case "header":
-		_, err := fmt.Fprintf(w, "Authorization: Bearer %s\n", tok)
+		// The scheme follows token_type: a DPoP token is not a Bearer token.
+		_, err := fmt.Fprintf(w, "Authorization: %s %s\n", scheme, tok)
 		return err
 	default:
 		_, err := fmt.Fprintln(w, tok)
