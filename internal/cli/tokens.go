@@ -11,6 +11,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/tokencache"
@@ -215,24 +216,6 @@ func formatExpiry(exp, now time.Time) string {
 	if exp.IsZero() {
 		return "no expiry given"
 	}
-	d := exp.Sub(now).Round(time.Second)
-	if d < 0 {
-		return fmt.Sprintf("expired %s ago (%s)", shortDuration(-d), exp.UTC().Format(time.RFC3339))
-	}
-	return fmt.Sprintf("expires in %s (%s)", shortDuration(d), exp.UTC().Format(time.RFC3339))
-}
-
-func shortDuration(d time.Duration) string {
-	if d >= time.Hour {
-		d = d.Round(time.Minute)
-	}
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
-		s = "0s"
-	}
-	return s
+	// The same words and duration format as decode's (jwt.Relative).
+	return fmt.Sprintf("%s (%s)", jwt.Relative("exp", exp, now), exp.UTC().Format(time.RFC3339))
 }
