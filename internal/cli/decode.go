@@ -260,10 +260,20 @@ func runDecode(ctx context.Context, o *DecodeOptions) error {
 	if loc == nil {
 		loc = localZone(o.Getenv)
 	}
+	// With --verify the verdict comes first, so that the Signature line
+	// says what stderr says.
+	var (
+		verdict *jwt.Verdict
+		source  string
+		verr    error
+	)
+	if o.Verify {
+		verdict, source, verr = verifyDecoded(ctx, o, tok, now)
+	}
 	if o.Output == "json" {
 		err = writeDecodeJSON(o.IO.Out, tok, now)
 	} else {
-		err = writeDecodeText(o.IO.Out, tok, now, loc, o.IO.ColorEnabled())
+		err = writeDecodeText(o.IO.Out, tok, now, loc, o.IO.ColorEnabled(), signatureNote(o.Verify, verr))
 	}
 	if err != nil {
 		return err
@@ -271,7 +281,28 @@ func runDecode(ctx context.Context, o *DecodeOptions) error {
 	if !o.Verify {
 		return nil
 	}
-	return verifyDecoded(ctx, o, tok, now)
+	if verr != nil {
+		return verr
+	}
+	writeVerdict(o, verdict, source)
+	return nil
+}
+
+// signatureNote ends the text output's Signature line: what --verify found,
+// in agreement with the verdict on stderr.
+func signatureNote(verify bool, err error) string {
+	var ve *jwt.VerifyError
+	switch {
+	case !verify:
+		return "not verified here (--verify checks it)"
+	case err == nil:
+		return "valid (--verify)"
+	case errors.As(err, &ve) && ve.Check == jwt.CheckSignature:
+		return "did not verify (--verify; the error is on stderr)"
+	case errors.As(err, &ve):
+		return "valid, but the " + ve.Check + " check failed (--verify; the error is on stderr)"
+	}
+	return "not verified: the check could not run (--verify; the error is on stderr)"
 }
 
 func decodeInput(ctx context.Context, o *DecodeOptions) (string, error) {
@@ -306,7 +337,9 @@ func localZone(getenv func(string) string) *time.Location {
 	return time.Local
 }
 
-func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now time.Time) error {
+// verifyDecoded runs --verify and returns the verdict and, when the keys came
+// from the profile, which of its settings named them.
+func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now time.Time) (*jwt.Verdict, string, error) {
 	vo := jwt.VerifyOptions{
 		KeyFile:  o.KeyFile,
 		JWKSURL:  o.JWKSURL,
@@ -324,12 +357,12 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 	if vo.KeyFile == "" && vo.JWKSURL == "" && vo.Secret == nil && vo.Issuer == "" && o.ProfileKeys != nil {
 		iss, jwksURL, err := o.ProfileKeys(ctx)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		switch {
 		case jwksURL != "":
 			if err := jwt.CheckURL(jwksURL); err != nil {
-				return &config.Error{Msg: "profile jwks_url: " + err.Error()}
+				return nil, "", &config.Error{Msg: "profile jwks_url: " + err.Error()}
 			}
 			vo.JWKSURL, profileSource = jwksURL, "the profile's jwks_url"
 		case iss != "":
@@ -339,14 +372,17 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 	if o.HTTPClient != nil {
 		hc, err := o.HTTPClient()
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		vo.HTTPClient = hc
 	}
 	v, err := jwt.Verify(ctx, tok, vo)
-	if err != nil {
-		return err
-	}
+	return v, profileSource, err
+}
+
+// writeVerdict says on stderr what --verify checked and where the keys came
+// from.
+func writeVerdict(o *DecodeOptions, v *jwt.Verdict, profileSource string) {
 	w, color := o.IO.ErrOut, o.IO.ColorEnabledErr()
 	line := v.Alg
 	if v.KeyID != "" {
@@ -374,7 +410,6 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 	} else {
 		fmt.Fprintf(w, "claims checked: %s (leeway %s)\n", strings.Join(claims, ", "), o.Leeway)
 	}
-	return nil
 }
 
 // ---- JSON output
@@ -403,7 +438,7 @@ func writeDecodeJSON(w io.Writer, tok *jwt.Token, now time.Time) error {
 
 // ---- text output
 
-func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Location, color bool) error {
+func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Location, color bool, sigNote string) error {
 	p := newJSONPrinter(w, color, 0)
 	p.WriteString(output.Colorize(color, output.Bold, summary(tok, now)) + "\n\n")
 	p.WriteString(output.Colorize(color, output.Bold, "Header") + "\n")
@@ -424,7 +459,7 @@ func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Locat
 	p.WriteString("\n\n")
 	sig := "Signature: none"
 	if tok.Signature != "" {
-		sig = fmt.Sprintf("Signature: %d bytes, not verified here (--verify checks it)", len(tok.Signature)*6/8)
+		sig = fmt.Sprintf("Signature: %d bytes, %s", len(tok.Signature)*6/8, sigNote)
 	}
 	p.WriteString(output.Colorize(color, output.Dim, sig) + "\n")
 	return p.Flush()
