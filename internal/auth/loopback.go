@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -178,8 +179,23 @@ type loopback struct {
 }
 
 // listenLoopback binds 127.0.0.1 (and ::1 for host "localhost") on port
-// (0 = any free port).
+// (0 = any free port). For "localhost" both addresses must be oat's: a
+// browser may resolve localhost to either, and one that reached another
+// program on the other address would hand it the code and state. So the
+// port of ::1 being taken fails the login (a random port is picked again);
+// only a machine without IPv6 loopback gets by with 127.0.0.1 alone.
 func listenLoopback(host string, port int, path string) (*loopback, error) {
+	for tries := 0; ; tries++ {
+		lb, err := listenLoopbackOnce(host, port, path)
+		if port != 0 || tries == 4 || !errors.Is(err, errV6Taken) {
+			return lb, err
+		}
+	}
+}
+
+var errV6Taken = errors.New("the port is taken on ::1")
+
+func listenLoopbackOnce(host string, port int, path string) (*loopback, error) {
 	if path == "" {
 		path = "/callback"
 	}
@@ -206,8 +222,15 @@ func listenLoopback(host string, port int, path string) (*loopback, error) {
 	port = ln.Addr().(*net.TCPAddr).Port
 	if host == "localhost" {
 		// A browser may resolve localhost to either address.
-		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+		ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
+		switch {
+		case err == nil:
 			lb.listeners = append(lb.listeners, ln6)
+		case noIPv6Loopback(err):
+			// Nothing can reach ::1 here: 127.0.0.1 is all there is.
+		default:
+			ln.Close()
+			return nil, fmt.Errorf("login: cannot listen on [::1]:%d for the redirect (%w: %v): a browser resolving localhost to ::1 would hand the login response to whatever holds it; stop that program, or set another redirect_port", port, errV6Taken, err)
 		}
 	}
 	urlHost := host
@@ -219,6 +242,12 @@ func listenLoopback(host string, port int, path string) (*loopback, error) {
 	}
 	lb.redirectURL = "http://" + net.JoinHostPort(trimBrackets(urlHost), strconv.Itoa(port)) + path
 	return lb, nil
+}
+
+// noIPv6Loopback reports whether a listen error means the machine has no
+// IPv6 loopback at all (as opposed to the port being taken).
+func noIPv6Loopback(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) || errors.Is(err, syscall.EPROTONOSUPPORT)
 }
 
 func trimBrackets(h string) string {
