@@ -107,6 +107,7 @@ storage unavailable.`,
 		newCmdRevoke(f, nil),
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
+		newCmdCurl(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
