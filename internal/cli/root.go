@@ -108,6 +108,7 @@ storage unavailable.`,
 		newCmdStatus(f, nil),
 		newCmdDecode(f, nil),
 		newCmdCurl(f, nil),
+		newCmdGitCredential(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)
