@@ -107,13 +107,34 @@ func runExec(ctx context.Context, o *ExecOptions) error {
 	c.Env = env
 	c.Stdin, c.Stdout, c.Stderr = o.F.IO.In, o.F.IO.Out, o.F.IO.ErrOut
 
+	startErr, err := runChild(c, nil)
+	if startErr != nil {
+		return &CodeError{Code: 126, Err: fmt.Errorf("exec: %q cannot be run: %v", o.Args[0], unwrapExecError(startErr))}
+	}
+	var se *SilentExit
+	if err != nil && !errors.As(err, &se) {
+		// Copying a non-file stdin/stdout failed after a clean exit.
+		return fmt.Errorf("exec: %v", err)
+	}
+	return err
+}
+
+// runChild starts c, a program oat hands a token to (oat exec, oat curl),
+// calls started once it runs, passes on the signals meant for it
+// (shouldForward), and waits. The child's exit is oat's: a non-zero status is
+// a *SilentExit with its code (128+N when signal N ended it), since the child
+// has said whatever it had to. startErr is set when c could not start.
+func runChild(c *exec.Cmd, started func()) (startErr, err error) {
 	// Listen before the child starts, so that no signal meant for it is
 	// lost or kills oat on the way.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
-		return &CodeError{Code: 126, Err: fmt.Errorf("exec: %q cannot be run: %v", o.Args[0], unwrapExecError(err))}
+		return err, nil
+	}
+	if started != nil {
+		started()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -130,15 +151,10 @@ func runExec(ctx context.Context, o *ExecOptions) error {
 	}()
 	err = c.Wait()
 	close(done)
-	// The child's exit is oat's: it has said whatever it had to.
 	if code := childExitCode(c.ProcessState); code != 0 {
-		return &SilentExit{Code: code}
+		return nil, &SilentExit{Code: code}
 	}
-	if err != nil {
-		// Copying a non-file stdin/stdout failed after a clean exit.
-		return fmt.Errorf("exec: %v", err)
-	}
-	return nil
+	return nil, err
 }
 
 // withoutVars drops NAME=… entries for the given names from env.

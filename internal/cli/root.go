@@ -182,6 +182,8 @@ storage unavailable.`,
 		newCmdExec(f, nil),
 		newCmdIntrospect(f, nil),
 		newCmdUserinfo(f, nil),
+		newCmdCurl(f, nil),
+		newCmdGitCredential(f, nil),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/config"
+)
+
+// CurlOptions drive `oat curl`.
+type CurlOptions struct {
+	F        *Factory
+	Settings config.Overrides
+	MinTTL   time.Duration
+	Args     []string // curl's own arguments
+}
+
+func newCmdCurl(f *Factory, runF func(context.Context, *CurlOptions) error) *cobra.Command {
+	opts := &CurlOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "curl [flags] -- CURL_ARGS...",
+		Short: "Run curl with the Authorization header added, the token on no command line",
+		Long: `Run curl with "Authorization: Bearer <token>" added, where the token is a
+valid access token of the profile (renewed first as oat token does).
+
+The token never appears on a command line, neither oat's nor curl's (where ps
+and /proc would show it to every user): curl reads the header from a config
+on an inherited pipe (-K /dev/fd/N). curl's standard input, output and
+error are yours, so -d @-, --data-binary @- and -T - read what you pipe in.
+oat's flags come first; curl's arguments follow --. oat exits with curl's
+exit code, and passes Ctrl-C and termination signals on to curl.`,
+		Example: `  oat curl -- -fsS https://api.example.com/v1/me
+  oat curl -p work -- -X POST -H 'Content-Type: application/json' -d @item.json https://api.example.com/v1/items
+  jq -n '{name: "x"}' | oat curl -- --json @- https://api.example.com/v1/items`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				return usageErrorf("no arguments for curl: give them after --, as in oat curl -- -fsS https://api.example.com/")
+			}
+			if opts.MinTTL < 0 {
+				return usageErrorf("--min-ttl must not be negative")
+			}
+			opts.Args = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runCurl(cmd.Context(), opts)
+		},
+	}
+	addServerFlags(cmd, &opts.Settings)
+	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "renew when the access token expires within this duration")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (curl's own options go after --: oat curl [flags] -- CURL_ARGS)", err)}
+	})
+	return cmd
+}
+
+// errNoCurl is the error when curl cannot be found (exit 1).
+var errNoCurl = errors.New("curl is not installed or not on PATH: install curl (apt install curl, brew install curl, winget install curl), or give another HTTP client the header of oat token -o header")
+
+func runCurl(ctx context.Context, o *CurlOptions) error {
+	// Before any token work: no renewal for a curl that cannot run.
+	bin, err := exec.LookPath("curl")
+	if err != nil {
+		return errNoCurl
+	}
+	m, err := o.F.Session(o.Settings)
+	if err != nil {
+		return err
+	}
+	e, err := m.Token(ctx, o.MinTTL)
+	if err != nil {
+		return err
+	}
+	scheme, err := authScheme(e.TokenType, "oat curl")
+	if err != nil {
+		return err
+	}
+	if !auth.IsTokenText(e.AccessToken) {
+		return errBadTokenText
+	}
+	cmd := exec.Command(bin)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.F.IO.In, o.F.IO.Out, o.F.IO.ErrOut
+	cfg, err := newCurlConfig(cmd, curlConfigHeader("Authorization: "+scheme+" "+e.AccessToken))
+	if err != nil {
+		return fmt.Errorf("passing the header to curl: %w", err)
+	}
+	defer cfg.cleanup()
+	cmd.Args = append([]string{bin}, curlArgs(o.Args, cfg.path)...)
+	startErr, err := runChild(cmd, cfg.started)
+	if startErr != nil {
+		return fmt.Errorf("running %s: %w", bin, startErr)
+	}
+	var se *SilentExit
+	if err != nil && !errors.As(err, &se) {
+		return fmt.Errorf("running %s: %w", bin, err)
+	}
+	return err
+}
+
+// curlConfig is a config curl reads with -K path (newCurlConfig: an
+// inherited pipe on unix, a private temporary file elsewhere).
+type curlConfig struct {
+	path    string
+	started func() // call once the child has started (nil: nothing to do)
+	cleanup func()
+}
+
+// curlArgs puts -K PATH before the user's arguments, but after a leading
+// -q/--disable, which curl honours only as its first argument.
+func curlArgs(user []string, configPath string) []string {
+	if len(user) > 0 && (user[0] == "--disable" || strings.HasPrefix(user[0], "-q")) {
+		return append([]string{user[0], "-K", configPath}, user[1:]...)
+	}
+	return append([]string{"-K", configPath}, user...)
+}
+
+// curlConfigHeader is one line of curl's config-file syntax giving a header.
+// The value is double-quoted with \ and " escaped, so that no value can end
+// the string and start another option (errBadTokenText has already refused
+// control characters, which curl's quoting cannot carry).
+func curlConfigHeader(value string) []byte {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return []byte(`header = "` + r.Replace(value) + "\"\n")
+}
+
+// authScheme is the Authorization scheme for a token of tokenType: Bearer
+// (the default, whatever its case). A DPoP-bound token needs a proof per
+// request, which what (the command) cannot add.
+func authScheme(tokenType, what string) (string, error) {
+	switch scheme := auth.NormalizeTokenType(tokenType); scheme {
+	case "Bearer":
+		return scheme, nil
+	case "DPoP":
+		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add DPoP proofs yet: use oat token with a client that sends them", what)
+	}
+	return "", fmt.Errorf("the server issued an access token of type %q, which %s cannot send (it sends Bearer tokens)", tokenType, what)
+}
+
+// errBadTokenText refuses a token with bytes outside %x21-7E (auth.IsTokenText):
+// such a token cannot go into an HTTP header as it is (a space, CR or LF there
+// could smuggle in other headers) nor into a git credential answer (a newline
+// there would add attributes). Tokens are checked as they arrive; this is the
+// check for one cached by an older oat.
+var errBadTokenText = errors.New("the access token holds characters that cannot go into an HTTP header (spaces, control or non-ASCII bytes), so it is not sent: check the server")
