@@ -260,18 +260,16 @@ func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 		{"Set", func() error { return s.Set(key, "rt-while-locked") }},
 		{"Delete", func() error { return s.Delete(key) }},
 	} {
-		start := time.Now()
+		// No wall-clock bound here: the call's timer is proven with a hung
+		// fake (TestHungKeychainTimesOutAsUnavailable); this test proves
+		// what a real locked collection gives.
 		err := op.f()
-		elapsed := time.Since(start)
 		if !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s on a locked collection: err = %v, want ErrUnavailable", op.name, err)
 			continue
 		}
-		if elapsed > timeout+time.Second {
-			t.Errorf("%s took %s, more than the %s timeout", op.name, elapsed, timeout)
-		}
 		msg := err.Error()
-		t.Logf("%s after %s: %s", op.name, elapsed.Round(time.Millisecond), msg)
+		t.Logf("%s: %s", op.name, msg)
 		if !strings.Contains(msg, "locked") || !strings.Contains(msg, "OAT_STORAGE=file") {
 			t.Errorf("%s: message %q should say the keyring is locked and how to use file storage", op.name, msg)
 		}
