@@ -24,10 +24,7 @@ import (
 func newClient(t *testing.T, op *authtest.OP, flow string) *auth.Client {
 	t.Helper()
 	p := op.Profile(flow)
-	hc, err := httpx.NewClient(httpx.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hc := newHTTP(t)
 	e, err := auth.ResolveEndpoints(context.Background(), hc, p)
 	if err != nil {
 		t.Fatalf("ResolveEndpoints: %v", err)
@@ -37,6 +34,17 @@ func newClient(t *testing.T, op *authtest.OP, flow string) *auth.Client {
 		c.Secret = op.ClientSecret
 	}
 	return c
+}
+
+// newHTTP is the client oat itself uses (httpx: its timeout, redirect and
+// response-size rules), not http.DefaultClient.
+func newHTTP(t *testing.T) *http.Client {
+	t.Helper()
+	hc, err := httpx.NewClient(httpx.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hc
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
