@@ -444,7 +444,18 @@ func TestLoginNeedsStorageFirst(t *testing.T) {
 func TestFileStorageOptIn(t *testing.T) {
 	t.Parallel()
 	e := newOPEnv(t, config.FlowPKCE)
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open } // real stores
+	e.configure = func(f *Factory) {
+		f.Browser = e.browser.Open
+		// The real file store (in the test's XDG_STATE_HOME); the keychain
+		// kind, which profile remove also clears, is the memory fake.
+		files := isolatedStores(t, f.Getenv)
+		f.StoreFor = func(kind string) (keychain.Store, error) {
+			if kind == config.StorageFile {
+				return files(kind)
+			}
+			return e.store, nil
+		}
+	}
 	e.env["OAT_STORAGE"] = "file"
 	e.mustRun(0, "login")
 	if !strings.Contains(e.errOut.String(), "refresh token in file storage") {

@@ -25,8 +25,9 @@ import (
 // (turning every skip below into a failure). They never run in parallel: one of
 // them locks the collection.
 
-// secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test when no
-// Secret Service is reachable, and returns an OS store.
+// secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test unless
+// the private Secret Service of .ci/keyring-session is reachable, and returns
+// an OS store.
 func secretService(t *testing.T, o OSOptions) Store {
 	t.Helper()
 	s := NewOS(o)
