@@ -30,6 +30,10 @@ type testEnv struct {
 	now time.Time
 	// configure runs on each new Factory before the command (inject fakes).
 	configure func(*Factory)
+	// realStores leaves Factory.StoreFor unset, so that oat picks its real
+	// stores. Only for a test that keychaintest.SecretService has let run:
+	// the OS keychain is then the throwaway one of .ci/keyring-session.
+	realStores bool
 }
 
 // No test opens a real browser: the system opener always fails here. Tests
@@ -76,7 +80,7 @@ func (e *testEnv) factory() *Factory {
 	if e.configure != nil {
 		e.configure(f)
 	}
-	if f.StoreFor == nil {
+	if f.StoreFor == nil && !e.realStores {
 		f.StoreFor = isolatedStores(e.t, f.Getenv)
 	}
 	return f
