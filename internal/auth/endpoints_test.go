@@ -30,7 +30,7 @@ func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic
 func TestResolveEndpointsDiscovery(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	e, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, op.Profile(config.FlowPKCE))
+	e, err := auth.ResolveEndpoints(context.Background(), newHTTP(t), op.Profile(config.FlowPKCE))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestResolveEndpointsDiscovery(t *testing.T) {
 	// Explicit URLs win over discovery.
 	p := op.Profile(config.FlowPKCE)
 	p.RevocationURL = "https://revoke.example.com/r"
-	e, err = auth.ResolveEndpoints(context.Background(), http.DefaultClient, p)
+	e, err = auth.ResolveEndpoints(context.Background(), newHTTP(t), p)
 	if err != nil || e.RevocationURL != p.RevocationURL || e.TokenURL != want.TokenURL {
 		t.Errorf("explicit revocation_url: %+v, %v", e, err)
 	}
@@ -69,7 +69,7 @@ func TestResolveEndpointsExplicitMakesNoRequest(t *testing.T) {
 		{Issuer: srv.URL, DeviceAuthorizationURL: srv.URL + "/d", TokenURL: srv.URL + "/t", ClientID: "x", Flow: config.FlowDevice},
 		{TokenURL: srv.URL + "/t", ClientID: "x"}, // no issuer: nothing to discover
 	} {
-		e, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, p)
+		e, err := auth.ResolveEndpoints(context.Background(), newHTTP(t), p)
 		if err != nil {
 			t.Fatalf("%+v: %v", p, err)
 		}
@@ -95,7 +95,7 @@ func TestResolveEndpointsRFC8414Fallback(t *testing.T) {
 			base+"/tenant", base+"/tenant/authorize", base+"/tenant/token")
 	})
 	base = srv.URL
-	e, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient,
+	e, err := auth.ResolveEndpoints(context.Background(), newHTTP(t),
 		config.Profile{Issuer: srv.URL + "/tenant", ClientID: "x"})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestResolveEndpointsErrors(t *testing.T) {
 		{"nothing", config.Profile{ClientID: "x"}, "no issuer and no token_url", false},
 	}
 	for _, tt := range tests {
-		_, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, tt.p)
+		_, err := auth.ResolveEndpoints(context.Background(), newHTTP(t), tt.p)
 		if err == nil || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.msg)
 			continue

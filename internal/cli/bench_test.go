@@ -23,8 +23,6 @@ func benchEnv(b testing.TB) func(string) string {
 		"XDG_CONFIG_HOME": filepath.Join(dir, "config"),
 		"XDG_CACHE_HOME":  filepath.Join(dir, "cache"),
 		"XDG_STATE_HOME":  filepath.Join(dir, "state"),
-		// Keychain storage: a cache hit must not touch it.
-		"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + filepath.Join(dir, "no-such-bus"),
 	}
 	cfg := filepath.Join(dir, "config", "oat", "config.toml")
 	if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
@@ -60,6 +58,7 @@ func BenchmarkTokenCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f := NewFactory(strings.NewReader(""), io.Discard, io.Discard, getenv)
+		f.StoreFor = isolatedStores(b, getenv) // keychain storage: a cache hit must not touch it
 		if code := Run(context.Background(), f, []string{"token"}); code != 0 {
 			b.Fatalf("oat token: exit %d", code)
 		}
@@ -77,6 +76,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f := NewFactory(strings.NewReader(""), io.Discard, io.Discard, getenv)
+		f.StoreFor = isolatedStores(b, getenv)
 		if code := Run(context.Background(), f, []string{"decode", strings.TrimSpace(string(tok))}); code != 0 {
 			b.Fatalf("oat decode: exit %d", code)
 		}

@@ -3,11 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/output"
 )
 
@@ -25,6 +30,16 @@ type testEnv struct {
 	now time.Time
 	// configure runs on each new Factory before the command (inject fakes).
 	configure func(*Factory)
+	// realStores leaves Factory.StoreFor unset, so that oat picks its real
+	// stores. Only for a test that keychaintest.SecretService has let run:
+	// the OS keychain is then the throwaway one of .ci/keyring-session.
+	realStores bool
+}
+
+// No test opens a real browser: the system opener always fails here. Tests
+// that need a browser set Factory.Browser (or $OAT_BROWSER/$BROWSER in e.env).
+func init() {
+	runSystemOpener = func(*exec.Cmd) error { return errors.New("tests never open the system browser") }
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -53,11 +68,41 @@ func (e *testEnv) factory() *Factory {
 	if !e.now.IsZero() {
 		now = func() time.Time { return e.now }
 	}
-	f := &Factory{IO: io, Getenv: func(k string) string { return e.env[k] }, Now: now}
+	getenv := func(k string) string {
+		v := e.env[k]
+		if k == "HOME" && v == "" {
+			// fsutil.XDGDir would fall back to os.UserHomeDir: the real home.
+			e.t.Errorf("the test removed HOME from its environment: oat would fall back to the real home folder")
+		}
+		return v
+	}
+	f := &Factory{IO: io, Getenv: getenv, Now: now}
 	if e.configure != nil {
 		e.configure(f)
 	}
+	if f.StoreFor == nil && !e.realStores {
+		f.StoreFor = isolatedStores(e.t, f.Getenv)
+	}
 	return f
+}
+
+// isolatedStores is the refresh-token store of a test that injects none:
+// file storage in the test's own XDG_STATE_HOME, as oat does; the OS keychain
+// is refused and fails the test, because it would be the user's real one.
+// A test that needs the keychain injects a store (keychain.NewMemory, or
+// keychain.NewOS inside .ci/keyring-session's private keyring).
+func isolatedStores(t testing.TB, getenv func(string) string) func(kind string) (keychain.Store, error) {
+	return func(kind string) (keychain.Store, error) {
+		if kind == config.StorageFile {
+			dir, err := keychain.StateDir(getenv)
+			if err != nil {
+				return nil, err
+			}
+			return keychain.NewFile(dir), nil
+		}
+		t.Errorf("the command reached the real OS keychain (storage %q): inject a store with Factory.StoreFor", kind)
+		return nil, fmt.Errorf("%w: tests never use the real OS keychain", keychain.ErrUnavailable)
+	}
 }
 
 // run executes oat in-process and returns the exit code; stdout and stderr

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oatcli/oat/internal/keychain"
 )
 
 func TestProfileAddListShowUse(t *testing.T) {
@@ -229,6 +231,9 @@ func TestMalformedConfigFile(t *testing.T) {
 func TestDanglingDefaultProfile(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
+	e.configure = func(f *Factory) { // profile remove deletes b's keychain entry
+		f.StoreFor = func(string) (keychain.Store, error) { return keychain.NewMemory(), nil }
+	}
 	e.writeConfig("default_profile = \"nope\"\n\n[profiles.a]\nissuer = \"https://a.example.com\"\nclient_id = \"x\"\n")
 	hint := "default_profile \"nope\" names no profile in " + e.configPath() + ": run `oat profile use NAME`"
 

@@ -41,7 +41,8 @@ func TestWholeCLIWithRealSecretService(t *testing.T) {
 			t.Errorf("cleanup: deleting keychain entry %s: %v", name, err)
 		}
 	})
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open } // real stores: StoreFor unset
+	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+	e.realStores = true // StoreFor unset: the private keyring SecretService checked
 
 	e.mustRun(0, "login")
 	if !strings.Contains(e.errOut.String(), "refresh token in the keychain") {

@@ -181,19 +181,23 @@ func (f *Factory) browserFor(p config.Profile) func(string) error {
 		// they get the filtered environment and oat's streams.
 		switch runtime.GOOS {
 		case "darwin":
-			return command("open", url).Run()
+			return runSystemOpener(command("open", url))
 		case "windows":
-			return command("rundll32", "url.dll,FileProtocolHandler", url).Run()
+			return runSystemOpener(command("rundll32", "url.dll,FileProtocolHandler", url))
 		}
 		var err error
 		for _, opener := range []string{"xdg-open", "x-www-browser", "www-browser"} {
 			if _, err = exec.LookPath(opener); err == nil {
-				return command(opener, url).Run()
+				return runSystemOpener(command(opener, url))
 			}
 		}
 		return fmt.Errorf("no browser opener found (xdg-open): set OAT_BROWSER, or pass --no-browser")
 	}
 }
+
+// runSystemOpener runs open, rundll32 or xdg-open; a variable so that tests
+// can refuse it (no test may open a real browser).
+var runSystemOpener = (*exec.Cmd).Run
 
 // canOpenBrowser guesses whether a browser can open: not in an SSH session,
 // and on Linux and BSDs only with a display.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -21,11 +22,13 @@ type fakeKeyring struct {
 	limit   int           // >0: Set above this many bytes fails with ErrSetDataTooBig
 	hang    chan struct{} // non-nil: every call blocks until it is closed
 	fail    error         // non-nil: every call fails with it
+	calls   atomic.Int32  // calls made, counted before any hang
 }
 
 func newFake() *fakeKeyring { return &fakeKeyring{entries: map[string]string{}} }
 
 func (f *fakeKeyring) wait() error {
+	f.calls.Add(1)
 	if f.hang != nil {
 		<-f.hang
 	}
@@ -256,11 +259,9 @@ func TestHungKeychainTimesOutAsUnavailable(t *testing.T) {
 		"Delete": func() error { return s.Delete("work") },
 		"Check":  s.Check,
 	} {
-		start := time.Now()
+		// The fake answers only once f.hang is closed, after this loop:
+		// returning at all proves the call was given up at the timeout.
 		err := op()
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s took %s; the timeout is 50ms", name, d)
-		}
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("%s: err = %v, want ErrUnavailable", name, err)
 		}
@@ -310,17 +311,14 @@ func TestCheckPassesOnAnEmptyKeychain(t *testing.T) {
 
 func TestPreflightFailureSkipsTheKeychain(t *testing.T) {
 	f := newFake()
-	f.hang = make(chan struct{}) // would hang if called
-	defer close(f.hang)
 	s := newFakeOS(t, OSOptions{}, f)
 	s.preflight = func() string { return "no D-Bus session bus" }
-	start := time.Now()
 	err := s.Check()
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no D-Bus session bus") {
 		t.Fatalf("err = %v, want ErrUnavailable with the preflight reason", err)
 	}
-	if time.Since(start) > time.Second {
-		t.Error("preflight failure still waited for the keychain")
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("preflight failure still called the keychain (%d calls)", n)
 	}
 }
 

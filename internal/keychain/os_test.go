@@ -25,8 +25,9 @@ import (
 // (turning every skip below into a failure). They never run in parallel: one of
 // them locks the collection.
 
-// secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test when no
-// Secret Service is reachable, and returns an OS store.
+// secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test unless
+// the private Secret Service of .ci/keyring-session is reachable, and returns
+// an OS store.
 func secretService(t *testing.T, o OSOptions) Store {
 	t.Helper()
 	s := NewOS(o)
@@ -260,18 +261,16 @@ func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 		{"Set", func() error { return s.Set(key, "rt-while-locked") }},
 		{"Delete", func() error { return s.Delete(key) }},
 	} {
-		start := time.Now()
+		// No wall-clock bound here: the call's timer is proven with a hung
+		// fake (TestHungKeychainTimesOutAsUnavailable); this test proves
+		// what a real locked collection gives.
 		err := op.f()
-		elapsed := time.Since(start)
 		if !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s on a locked collection: err = %v, want ErrUnavailable", op.name, err)
 			continue
 		}
-		if elapsed > timeout+time.Second {
-			t.Errorf("%s took %s, more than the %s timeout", op.name, elapsed, timeout)
-		}
 		msg := err.Error()
-		t.Logf("%s after %s: %s", op.name, elapsed.Round(time.Millisecond), msg)
+		t.Logf("%s: %s", op.name, msg)
 		if !strings.Contains(msg, "locked") || !strings.Contains(msg, "OAT_STORAGE=file") {
 			t.Errorf("%s: message %q should say the keyring is locked and how to use file storage", op.name, msg)
 		}

@@ -8,10 +8,16 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/godbus/dbus/v5"
 )
+
+// userRunDir is where godbus looks for a systemd user session's bus when
+// DBUS_SESSION_BUS_ADDRESS is not set. A variable so tests can point it at
+// an empty folder on a machine that has such a bus.
+var userRunDir = func() string { return fmt.Sprintf("/run/user/%d", os.Getuid()) }
 
 // preflight finds, before go-keyring tries, that there is no session bus at
 // all. go-keyring would otherwise run dbus-launch to start one.
@@ -20,9 +26,8 @@ func preflight() string {
 		return ""
 	}
 	// godbus also finds the bus of a systemd user session here.
-	run := fmt.Sprintf("/run/user/%d/", os.Getuid())
 	for _, f := range []string{"bus", "dbus-session"} {
-		if _, err := os.Stat(run + f); err == nil {
+		if _, err := os.Stat(filepath.Join(userRunDir(), f)); err == nil {
 			return ""
 		}
 	}

@@ -44,8 +44,19 @@ func newManager(t *testing.T, op *authtest.OP, st keychain.Store) *Manager {
 		Cache:    tokencache.New(filepath.Join(t.TempDir(), "cache")),
 		Store:    func() (keychain.Store, error) { return st, nil },
 		Bindings: filepath.Join(t.TempDir(), "state"),
-		HTTP:     func() (*http.Client, error) { return http.DefaultClient, nil },
+		HTTP:     func() (*http.Client, error) { return newHTTP(t), nil },
 	}
+}
+
+// newHTTP is the client oat itself uses (httpx: its timeout, redirect and
+// response-size rules), not http.DefaultClient.
+func newHTTP(t *testing.T) *http.Client {
+	t.Helper()
+	c, err := httpx.NewClient(httpx.Options{UserAgent: "oat-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func login(t *testing.T, m *Manager) *tokencache.Entry {
@@ -66,11 +77,12 @@ func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 	rt1, _ := mem.Get("work")
 
 	// Another process (sharing the keychain) refreshes: it rotates rt1 to rt2.
-	ep, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, m.Profile.Profile)
+	hc := newHTTP(t)
+	ep, err := auth.ResolveEndpoints(context.Background(), hc, m.Profile.Profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := &auth.Client{Profile: m.Profile.Profile, Endpoints: ep, HTTP: http.DefaultClient}
+	other := &auth.Client{Profile: m.Profile.Profile, Endpoints: ep, HTTP: hc}
 	res, err := other.Refresh(context.Background(), rt1)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package authtest_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -10,15 +9,20 @@ import (
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/httpx"
 )
 
 func client(t *testing.T, op *authtest.OP) *auth.Client {
 	p := op.Profile(config.FlowPKCE)
-	e, err := auth.ResolveEndpoints(context.Background(), http.DefaultClient, p)
+	hc, err := httpx.NewClient(httpx.Options{}) // oat's own client, not http.DefaultClient
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &auth.Client{Profile: p, Endpoints: e}
+	e, err := auth.ResolveEndpoints(context.Background(), hc, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Client{Profile: p, Endpoints: e, HTTP: hc}
 }
 
 func TestBrowserWrongPasswordFails(t *testing.T) {

@@ -29,13 +29,20 @@ func Unusable(t testing.TB, reason string) {
 	t.Skipf("skipping real Secret Service test: %s; run it under bash .ci/keyring-session (e.g. bash .ci/keyring-session go test ./internal/keychain/... ./internal/cli/)", reason)
 }
 
-// SecretService calls Unusable unless a D-Bus session is named and check (an
-// OS store's Check) succeeds. It holds a shared lock on the Secret Service
+// SecretService calls Unusable unless a D-Bus session is named, it is the
+// private keyring of .ci/keyring-session, and check (an OS store's Check)
+// succeeds. It holds a shared lock on the Secret Service
 // until t ends (see LockKeyring).
 func SecretService(t testing.TB, check func() error) {
 	t.Helper()
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		Unusable(t, "DBUS_SESSION_BUS_ADDRESS is not set (no D-Bus session)")
+	}
+	// On a desktop the session bus leads to the user's own keyring, which no
+	// test may touch: only the private one of .ci/keyring-session will do,
+	// and only it sets OAT_TEST_KEYRING_PASSWORD.
+	if os.Getenv("OAT_TEST_KEYRING_PASSWORD") == "" {
+		Unusable(t, "OAT_TEST_KEYRING_PASSWORD is not set, so this is not the private keyring of .ci/keyring-session (tests never use your own keyring)")
 	}
 	hold(t, false)
 	if err := check(); err != nil {
