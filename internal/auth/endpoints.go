@@ -12,6 +12,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // Endpoints are the server URLs a profile uses.
@@ -57,7 +58,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		JWKSURL:       p.JWKSURL,
 	}
 	if p.Issuer != "" {
-		if err := config.CheckURL("issuer", p.Issuer); err != nil {
+		if err := urlpolicy.Check("issuer", p.Issuer); err != nil {
 			return nil, err
 		}
 	}
@@ -96,7 +97,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		if u.v == "" {
 			continue
 		}
-		if err := config.CheckURL(u.name, u.v); err != nil {
+		if err := urlpolicy.Check(u.name, u.v); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // ErrNoIntrospectionEndpoint and ErrNoUserinfoEndpoint say the server names
@@ -40,7 +41,7 @@ func (c *Client) Introspect(ctx context.Context, token, hint string) (*Introspec
 	if c.Endpoints == nil || c.Endpoints.IntrospectionURL == "" {
 		return nil, ErrNoIntrospectionEndpoint
 	}
-	if err := config.CheckURL("introspection endpoint", c.Endpoints.IntrospectionURL); err != nil {
+	if err := urlpolicy.Check("introspection endpoint", c.Endpoints.IntrospectionURL); err != nil {
 		return nil, err
 	}
 	form := url.Values{"token": {token}}
@@ -117,7 +118,7 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (json.RawMess
 	if c.Endpoints == nil || c.Endpoints.UserinfoURL == "" {
 		return nil, ErrNoUserinfoEndpoint
 	}
-	if err := config.CheckURL("userinfo endpoint", c.Endpoints.UserinfoURL); err != nil {
+	if err := urlpolicy.Check("userinfo endpoint", c.Endpoints.UserinfoURL); err != nil {
 		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Endpoints.UserinfoURL, nil)

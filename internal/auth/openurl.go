@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // CheckOpenURL is oat's one rule for a URL it hands to a browser launcher
@@ -35,7 +35,7 @@ func CheckOpenURL(raw string) error {
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && config.IsLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()):
 	case u.Scheme == "http":
 		return errors.New("the URL uses http on a host that is not loopback (only https is opened)")
 	default:

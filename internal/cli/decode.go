@@ -19,6 +19,7 @@ import (
 	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/termsafe"
 	"github.com/oatcli/oat/internal/tokencache"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // Token kinds for DecodeOptions.CurrentToken.
@@ -148,8 +149,8 @@ not be fetched (network, 5xx), 5 verification failed.`,
 			}
 			for _, u := range []struct{ flag, v string }{{"--jwks-url", opts.JWKSURL}, {"--issuer", opts.Issuer}} {
 				if u.v != "" {
-					if err := jwt.CheckURL(u.v); err != nil {
-						return usageErrorf("%s: %v", u.flag, err)
+					if err := urlpolicy.Check(u.flag, u.v); err != nil {
+						return usageErrorf("%v", err)
 					}
 				}
 			}
@@ -361,8 +362,8 @@ func verifyDecoded(ctx context.Context, o *DecodeOptions, tok *jwt.Token, now ti
 		}
 		switch {
 		case jwksURL != "":
-			if err := jwt.CheckURL(jwksURL); err != nil {
-				return nil, "", &config.Error{Msg: "profile jwks_url: " + err.Error()}
+			if err := urlpolicy.Check("jwks_url", jwksURL); err != nil {
+				return nil, "", &config.Error{Msg: "profile " + err.Error()}
 			}
 			vo.JWKSURL, profileSource = jwksURL, "the profile's jwks_url"
 		case iss != "":

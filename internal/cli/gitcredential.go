@@ -15,6 +15,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // GitCredentialOptions drive `oat git-credential`.
@@ -143,7 +144,7 @@ func gitTokenAllowed(c *gitCredential) bool {
 		return true
 	case "http":
 		u, err := url.Parse("http://" + c.attrs["host"])
-		return err == nil && config.IsLoopbackHost(u.Hostname())
+		return err == nil && urlpolicy.IsLoopbackHost(u.Hostname())
 	}
 	return false
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/termsafe"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // IntrospectOptions drive `oat introspect`.
@@ -56,7 +57,7 @@ and the usual ones otherwise (4 for network failures, 5xx and 429).`,
 				}
 			}
 			if opts.URL != "" {
-				if err := config.CheckURL("--introspection-url", opts.URL); err != nil {
+				if err := urlpolicy.Check("--introspection-url", opts.URL); err != nil {
 					return &UsageError{Err: err}
 				}
 			}

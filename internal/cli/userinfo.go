@@ -9,6 +9,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // UserinfoOptions drive `oat userinfo`.
@@ -36,7 +37,7 @@ The endpoint is the userinfo_endpoint of the server's metadata, or
 				return err
 			}
 			if opts.URL != "" {
-				if err := config.CheckURL("--userinfo-url", opts.URL); err != nil {
+				if err := urlpolicy.Check("--userinfo-url", opts.URL); err != nil {
 					return &UsageError{Err: err}
 				}
 			}

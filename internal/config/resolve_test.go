@@ -105,19 +105,6 @@ func TestFingerprintIgnoresScopeOrderAndSeesChanges(t *testing.T) {
 	}
 }
 
-func TestCheckURL(t *testing.T) {
-	for _, ok := range []string{"", "https://a.example.com", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:9/"} {
-		if err := CheckURL("k", ok); err != nil {
-			t.Errorf("%q: %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"ftp://a", "a.example.com", "http://10.0.0.1/", "http://example.com", "https://"} {
-		if err := CheckURL("k", bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
 func TestAnotherServerStartsFromAnEmptyProfile(t *testing.T) {
 	full := Profile{
 		Issuer: "https://a.example", AuthorizationURL: "https://a.example/auth", TokenURL: "https://a.example/token",

@@ -2,10 +2,10 @@ package config
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // keyInfo describes one profile key for `oat profile set` and validation.
@@ -149,7 +149,7 @@ func (p *Profile) Validate() error {
 		{"revocation_url", p.RevocationURL},
 		{"jwks_url", p.JWKSURL},
 	} {
-		if err := CheckURL(u.key, u.val); err != nil {
+		if err := urlpolicy.Check(u.key, u.val); err != nil {
 			return err
 		}
 	}
@@ -192,31 +192,6 @@ func oneOf(key, v string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("%s %q is not one of %s", key, v, strings.Join(allowed, ", "))
-}
-
-// CheckURL accepts an empty value, an https URL, or an http URL whose host is
-// a loopback address or localhost (local development and tests).
-func CheckURL(key, v string) error {
-	if v == "" {
-		return nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%s %q is not an absolute http(s) URL", key, v)
-	}
-	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return fmt.Errorf("%s %q uses http: only https is allowed, except for loopback hosts (127.0.0.1, ::1, localhost)", key, v)
-	}
-	return nil
-}
-
-// IsLoopbackHost reports whether host is localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // SplitScopes flattens repeated and space- or comma-separated scope values,

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // MaxBody is the most oat reads of any server response.
@@ -106,7 +106,7 @@ func (e *RedirectError) Error() string { return e.msg }
 // or HEAD (a token, device or revocation request, whose body holds a code,
 // verifier, refresh token or secret) is never redirected: Go would re-send
 // the body on 307/308. A GET (discovery, JWKS) follows at most MaxRedirects
-// redirects, each to a URL that passes config.CheckURL (https, or http on a
+// redirects, each to a URL that passes urlpolicy.Check (https, or http on a
 // loopback host), so a redirect cannot downgrade to plain http.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) == 0 {
@@ -119,7 +119,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
 		return &RedirectError{msg: fmt.Sprintf("%s: stopped after more than %d redirects", first.URL.Host, MaxRedirects)}
 	}
-	if err := config.CheckURL("the redirect target", req.URL.String()); err != nil {
+	if err := urlpolicy.Check("the redirect target", req.URL.String()); err != nil {
 		return &RedirectError{msg: fmt.Sprintf("%s redirected: %v", last.URL.Host, err)}
 	}
 	return nil

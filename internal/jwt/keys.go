@@ -16,11 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oatcli/oat/internal/config"
-
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // DefaultFetchTimeout bounds one discovery or JWKS fetch.
@@ -52,7 +51,7 @@ func loadKeys(ctx context.Context, tok *Token, o VerifyOptions) (*keySet, error)
 	case o.KeyFile != "":
 		return readKeyFile(o.KeyFile)
 	case o.JWKSURL != "":
-		if err := CheckURL(o.JWKSURL); err != nil {
+		if err := urlpolicy.Check("JWKS URL", o.JWKSURL); err != nil {
 			return nil, err
 		}
 		keys, err := fetchJWKS(ctx, o, o.JWKSURL)
@@ -69,7 +68,7 @@ func loadKeys(ctx context.Context, tok *Token, o VerifyOptions) (*keySet, error)
 	if !ok || iss == "" {
 		return nil, &VerifyError{Check: CheckSignature, Msg: "no keys to check it with: the token has no iss; pass --key FILE, --jwks-url URL, --issuer URL or --secret-env VAR", Err: errNoKeySource}
 	}
-	if err := CheckURL(iss); err != nil {
+	if err := urlpolicy.Check("iss", iss); err != nil {
 		return nil, &VerifyError{Check: CheckSignature, Msg: fmt.Sprintf("no keys to check it with: the token's iss %q is not an https (or loopback http) URL; pass --key FILE, --jwks-url URL, --issuer URL or --secret-env VAR", iss), Err: errNoKeySource}
 	}
 	return issuerKeys(ctx, o, iss, true)
@@ -85,24 +84,6 @@ func issuerKeys(ctx context.Context, o VerifyOptions, issuer string, fromToken b
 		return nil, err
 	}
 	return &keySet{keys: keys, from: jwksURL, issuer: issuer, fromToken: fromToken}, nil
-}
-
-// CheckURL accepts https URLs, and http URLs only on a loopback host.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if config.IsLoopbackHost(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host (127.0.0.1, ::1, localhost)", raw)
-	}
-	return fmt.Errorf("refusing %s: only https URLs, or http on a loopback host", raw)
 }
 
 // ---- key files
@@ -364,8 +345,8 @@ func fetchJWKS(ctx context.Context, o VerifyOptions, u string) ([]jose.JSONWebKe
 // discoverJWKS reads the issuer's OpenID configuration (RFC 8414 metadata
 // when that is 404) and returns its jwks_uri.
 func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, error) {
-	if err := CheckURL(issuer); err != nil {
-		return "", fmt.Errorf("issuer: %v", err)
+	if err := urlpolicy.Check("issuer", issuer); err != nil {
+		return "", err
 	}
 	docURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	body, err := fetch(ctx, o, "discovery document", docURL)
@@ -394,8 +375,8 @@ func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, 
 	if doc.JWKSURI == "" {
 		return "", fmt.Errorf("discovery document from %s has no jwks_uri", docURL)
 	}
-	if err := CheckURL(doc.JWKSURI); err != nil {
-		return "", fmt.Errorf("jwks_uri in %s: %v", docURL, err)
+	if err := urlpolicy.Check("jwks_uri in "+docURL, doc.JWKSURI); err != nil {
+		return "", err
 	}
 	return doc.JWKSURI, nil
 }

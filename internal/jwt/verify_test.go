@@ -302,7 +302,7 @@ func TestVerifyRemoteKeys(t *testing.T) {
 		opts := base
 		opts.JWKSURL = "http://example.com/keys"
 		_, err := Verify(context.Background(), tok, opts)
-		if err == nil || err.Error() != "refusing http://example.com/keys: only https URLs, or http on a loopback host (127.0.0.1, ::1, localhost)" {
+		if err == nil || err.Error() != `JWKS URL "http://example.com/keys" uses http: only https is allowed, except for loopback hosts (127.0.0.1, ::1, localhost)` {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -420,24 +420,6 @@ func TestVerifyRFC8414Fallback(t *testing.T) {
 	}
 	if v.KeysFrom != srv.URL+"/keys" {
 		t.Errorf("verdict = %+v", v)
-	}
-}
-
-func TestCheckURL(t *testing.T) {
-	t.Parallel()
-	for u, ok := range map[string]bool{
-		"https://login.example.com":   true,
-		"http://127.0.0.1:8080/x":     true,
-		"http://[::1]:9/":             true,
-		"http://localhost/":           true,
-		"http://login.example.com":    false,
-		"ftp://x.example":             false,
-		"/relative":                   false,
-		"http://127.0.0.1.evil.com/x": false,
-	} {
-		if err := CheckURL(u); (err == nil) != ok {
-			t.Errorf("CheckURL(%q) = %v, want ok=%v", u, err, ok)
-		}
 	}
 }
 
