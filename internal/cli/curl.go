@@ -64,14 +64,14 @@ exit code, and passes Ctrl-C and termination signals on to curl.`,
 	return cmd
 }
 
-// errNoCurl is the error when curl cannot be found (exit 1).
-var errNoCurl = errors.New("curl is not installed or not on PATH: install curl (apt install curl, brew install curl, winget install curl), or give another HTTP client the header of oat token -o header")
+// noCurlMsg is the error when curl cannot be found (exit 1).
+const noCurlMsg = "curl is not installed or not on PATH: install curl (apt install curl, brew install curl, winget install curl), or give another HTTP client the header of oat token -o header"
 
 func runCurl(ctx context.Context, o *CurlOptions) error {
 	// Before any token work: no renewal for a curl that cannot run.
 	bin, err := exec.LookPath("curl")
 	if err != nil {
-		return errNoCurl
+		return errors.New(noCurlMsg)
 	}
 	m, err := o.F.Session(o.Settings)
 	if err != nil {

@@ -281,7 +281,7 @@ func TestCurlNotInstalled(t *testing.T) {
 	cmd := exec.Command(bin, "curl", "--", "https://api.example.com/")
 	cmd.Env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "c"), "XDG_CACHE_HOME=" + filepath.Join(dir, "k"), "PATH=" + dir}
 	out, err := cmd.CombinedOutput()
-	if code := exitCode(err); code != ExitFailure || string(out) != "oat: "+errNoCurl.Error()+"\n" {
+	if code := exitCode(err); code != ExitFailure || string(out) != "oat: "+noCurlMsg+"\n" {
 		t.Errorf("oat curl without curl: exit %d, output %q", code, out)
 	}
 }
