@@ -50,22 +50,42 @@ func isTokenTypeText(t string) bool {
 	return true
 }
 
+// UnusableTokenError is a token response refused because its access token
+// or token_type could not be printed or sent safely. RefreshToken is the
+// response's rotated refresh token when that one is fine: the spec's renewal
+// rule stores a rotated refresh token before anything else is done with the
+// response (the old one is dead at the server), so the caller stores it and
+// then fails with this error, caching nothing.
+type UnusableTokenError struct {
+	msg          string
+	RefreshToken string
+}
+
+func (e *UnusableTokenError) Error() string { return e.msg }
+
 // checkTokenResponse refuses a token response oat could not print or store
-// safely, as a whole: nothing of it is cached or stored, a rotated refresh
-// token included (a server that sends such a response is broken or hostile;
-// the refresh token oat holds stays as it was). It normalises token_type.
+// safely: a refresh token that is not token text refuses all of it (nothing
+// of it is stored); an access token or token_type that is not gives an
+// *UnusableTokenError carrying the rotated refresh token, if any. It
+// normalises token_type.
 func checkTokenResponse(op string, tok *oauth2.Token) error {
+	const refused = "%s: the token endpoint sent %s with a control character, a space or a non-ASCII byte: oat refuses %s; report this to the server's operator"
+	if tok.RefreshToken != "" && !IsTokenText(tok.RefreshToken) {
+		return fmt.Errorf(refused, op, "a refresh token", "the whole response and stored nothing of it")
+	}
 	bad := ""
 	switch {
 	case !IsTokenText(tok.AccessToken):
 		bad = "an access token"
-	case tok.RefreshToken != "" && !IsTokenText(tok.RefreshToken):
-		bad = "a refresh token"
 	case !isTokenTypeText(tok.TokenType):
 		bad = "a token_type"
 	}
 	if bad != "" {
-		return fmt.Errorf("%s: the token endpoint sent %s with a control character, a space or a non-ASCII byte: oat refuses the whole response and stored nothing of it; report this to the server's operator", op, bad)
+		what := "the whole response and stored nothing of it"
+		if tok.RefreshToken != "" {
+			what = "its tokens and cached nothing (a rotated refresh token is kept, as the old one is spent)"
+		}
+		return &UnusableTokenError{msg: fmt.Sprintf(refused, op, bad, what), RefreshToken: tok.RefreshToken}
 	}
 	tok.TokenType = NormalizeTokenType(tok.TokenType)
 	return nil

@@ -286,3 +286,29 @@ func TestHostileSubjectShownEscaped(t *testing.T) {
 		t.Errorf("status -o json does not decode to the subject: %v %+v", err, rows)
 	}
 }
+
+// A refresh answer whose access token is unusable but whose rotated refresh
+// token is fine: the spec stores a rotated refresh token before anything else
+// is done with the response (the old one is spent at the server), so it is
+// kept; nothing is cached and the command fails (exit 1).
+func TestUnusableAccessTokenKeepsTheRotatedRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	e.expire("work")
+	cacheFile := filepath.Join(e.dir, "cache", "oat", "work.json")
+	cacheBefore, _ := os.ReadFile(cacheFile)
+	e.op.SetFault(tokenAnswer(refreshGrant, map[string]any{"access_token": "abc\r\nX-Injected: 1", "token_type": "Bearer", "refresh_token": "rotated-rt", "expires_in": 300})(e))
+	if code := e.run("token"); code != ExitFailure {
+		t.Fatalf("exit %d, want %d; stderr %q", code, ExitFailure, e.errOut.String())
+	}
+	if got := e.errOut.String(); !strings.Contains(got, "sent an access token with a control character") || !strings.Contains(got, "a rotated refresh token is kept") || e.out.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", e.out.String(), got)
+	}
+	if rt, _ := e.store.Get("work"); rt != "rotated-rt" {
+		t.Errorf("stored refresh token %q, want the rotated one", rt)
+	}
+	if cacheAfter, _ := os.ReadFile(cacheFile); string(cacheAfter) != string(cacheBefore) {
+		t.Error("the cache changed")
+	}
+}

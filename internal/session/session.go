@@ -301,6 +301,17 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 		m.markNeedsLogin()
 		return nil, &LoginRequiredError{Profile: m.Profile, Reason: err}
 	}
+	var unusable *auth.UnusableTokenError
+	if errors.As(err, &unusable) {
+		// The access token cannot be used, but a rotated refresh token that
+		// came with it is stored all the same: the old one is spent.
+		if nrt := unusable.RefreshToken; nrt != "" && nrt != rt {
+			if serr := st.Set(m.key(), nrt, *rec); serr != nil {
+				return nil, fmt.Errorf("storing the rotated refresh token: %w", serr)
+			}
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
