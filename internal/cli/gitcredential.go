@@ -15,6 +15,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/termsafe"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
@@ -168,7 +169,7 @@ func runGitCredential(ctx context.Context, o *GitCredentialOptions) error {
 func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCredential) error {
 	if !gitTokenAllowed(c) {
 		fmt.Fprintf(o.F.IO.ErrOut, "oat: no token for %s://%s: oat answers git only for https (or http to a loopback host)\n",
-			printable(c.attrs["protocol"]), printable(c.attrs["host"]))
+			termsafe.Escape(c.attrs["protocol"]), termsafe.Escape(c.attrs["host"]))
 		return nil
 	}
 	m, err := o.F.Session(o.Settings)
@@ -222,15 +223,4 @@ func gitCredentialErase(ctx context.Context, o *GitCredentialOptions, c *gitCred
 		fmt.Fprintf(o.F.IO.ErrOut, "oat: git saw the access token of profile %q refused; it is dropped, and the next git command gets a new one\n", m.Profile.Name)
 	}
 	return nil
-}
-
-// printable keeps what git sent from writing control characters to the
-// terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }
