@@ -73,11 +73,7 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return errors.New(noCurlMsg)
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

@@ -172,11 +172,7 @@ func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCreden
 			termsafe.Escape(c.attrs["protocol"]), termsafe.Escape(c.attrs["host"]))
 		return nil
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

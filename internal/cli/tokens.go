@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -75,6 +76,17 @@ func (f *Factory) Session(o config.Overrides) (*session.Manager, error) {
 		return nil, err
 	}
 	return f.sessionFor(r)
+}
+
+// ValidToken returns the access token of the profile the flags select,
+// renewed first when it expires within minTTL: what oat exec, oat curl and
+// oat git-credential hand on.
+func (f *Factory) ValidToken(ctx context.Context, o config.Overrides, minTTL time.Duration) (*tokencache.Entry, error) {
+	m, err := f.Session(o)
+	if err != nil {
+		return nil, err
+	}
+	return m.Token(ctx, minTTL)
 }
 
 // BoundStore returns the refresh-token store of the given kind with the
