@@ -69,10 +69,10 @@ func (c *Client) authStyle() (oauth2.AuthStyle, error) {
 	switch c.clientAuth() {
 	case config.ClientAuthBasic:
 		return oauth2.AuthStyleInHeader, nil
-	case config.ClientAuthPost, config.ClientAuthNone:
+	case config.ClientAuthPost, config.ClientAuthNone, config.ClientAuthPrivateKeyJWT:
 		return oauth2.AuthStyleInParams, nil
 	default:
-		return 0, fmt.Errorf("client_auth %q: use none, basic or post", c.Profile.ClientAuth)
+		return 0, fmt.Errorf("client_auth %q: use none, basic, post or private_key_jwt", c.Profile.ClientAuth)
 	}
 }
 
@@ -88,8 +88,8 @@ func (c *Client) clientAuth() string {
 
 // secret is the secret to send: none sends none even when one is set.
 func (c *Client) secret() string {
-	if c.clientAuth() == config.ClientAuthNone {
-		return ""
+	if a := c.clientAuth(); a == config.ClientAuthNone || a == config.ClientAuthPrivateKeyJWT {
+		return "" // private_key_jwt: the assertion authenticates, never a secret too
 	}
 	return c.Secret
 }

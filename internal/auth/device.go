@@ -69,7 +69,11 @@ func (c *Client) LoginDevice(ctx context.Context, o LoginOptions) (*Result, erro
 	}
 	fmt.Fprintf(prompt, "Waiting for approval…\n")
 
-	tok, err := conf.DeviceAccessToken(octx, da, c.extraParams()...)
+	ao, err := c.assertionOpts(conf.Endpoint.TokenURL)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := conf.DeviceAccessToken(octx, da, append(c.extraParams(), ao...)...)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:

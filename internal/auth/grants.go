@@ -107,6 +107,13 @@ func (c *Client) ccConfig(extra url.Values) (*clientcredentials.Config, error) {
 	if c.Profile.Resource != "" {
 		params.Set("resource", c.Profile.Resource)
 	}
+	assertion, err := c.clientAssertion(conf.Endpoint.TokenURL)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range assertion {
+		params[k] = v
+	}
 	return &clientcredentials.Config{
 		ClientID:       conf.ClientID,
 		ClientSecret:   conf.ClientSecret,

@@ -166,8 +166,19 @@ func (c *Client) authenticate(op string, form url.Values) (basic bool, err error
 			return false, fmt.Errorf("%s: client_auth basic needs a client secret", op)
 		}
 		return true, nil
+	case config.ClientAuthPrivateKeyJWT:
+		// RFC 7523 §3: the aud is the authorization server; the token
+		// endpoint identifies it, as for token requests.
+		v, err := c.clientAssertion(c.Endpoints.TokenURL)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", op, err)
+		}
+		form.Set("client_id", c.Profile.ClientID)
+		for k := range v {
+			form.Set(k, v.Get(k))
+		}
 	default:
-		return false, fmt.Errorf("client_auth %q: use none, basic or post", a)
+		return false, fmt.Errorf("client_auth %q: use none, basic, post or private_key_jwt", a)
 	}
 	return false, nil
 }

@@ -145,6 +145,11 @@ func (c *Client) finishPKCE(ctx context.Context, conf *oauth2.Config, q url.Valu
 		return nil, errors.New("login: the authorization response has neither code nor error")
 	}
 	opts := append([]oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}, c.extraParams()...)
+	ao, err := c.assertionOpts(conf.Endpoint.TokenURL)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, ao...)
 	tok, err := conf.Exchange(c.ctx(ctx), code, opts...)
 	if err != nil {
 		if ctx.Err() != nil {

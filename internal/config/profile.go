@@ -13,7 +13,8 @@ type Profile struct {
 	JWKSURL                string            `toml:"jwks_url,omitempty" json:"jwks_url,omitempty"`
 	ClientID               string            `toml:"client_id,omitempty" json:"client_id,omitempty"`
 	ClientSecretEnv        string            `toml:"client_secret_env,omitempty" json:"client_secret_env,omitempty"`
-	ClientAuth             string            `toml:"client_auth,omitempty" json:"client_auth,omitempty"` // none | basic | post
+	ClientAuth             string            `toml:"client_auth,omitempty" json:"client_auth,omitempty"`         // none | basic | post | private_key_jwt
+	ClientKeyFile          string            `toml:"client_key_file,omitempty" json:"client_key_file,omitempty"` // private_key_jwt: PEM or JWK private key
 	Scopes                 []string          `toml:"scopes,omitempty" json:"scopes,omitempty"`
 	Audience               string            `toml:"audience,omitempty" json:"audience,omitempty"`
 	Resource               string            `toml:"resource,omitempty" json:"resource,omitempty"`
@@ -38,6 +39,8 @@ const (
 	ClientAuthNone  = "none"
 	ClientAuthBasic = "basic"
 	ClientAuthPost  = "post"
+	// ClientAuthPrivateKeyJWT signs a client assertion (RFC 7523 §2.2) with client_key_file.
+	ClientAuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // Storage kinds for the refresh token.

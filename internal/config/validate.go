@@ -24,6 +24,7 @@ var keys = []keyInfo{
 	{"client_id", func(p *Profile, v string) error { p.ClientID = v; return nil }},
 	{"client_secret_env", func(p *Profile, v string) error { p.ClientSecretEnv = v; return nil }},
 	{"client_auth", func(p *Profile, v string) error { p.ClientAuth = v; return nil }},
+	{"client_key_file", func(p *Profile, v string) error { p.ClientKeyFile = v; return nil }},
 	{"scopes", func(p *Profile, v string) error { p.Scopes = SplitScopes([]string{v}); return nil }},
 	{"audience", func(p *Profile, v string) error { p.Audience = v; return nil }},
 	{"resource", func(p *Profile, v string) error { p.Resource = v; return nil }},
@@ -156,8 +157,11 @@ func (p *Profile) Validate() error {
 	if p.ClientSecretEnv != "" && !isEnvName(p.ClientSecretEnv) {
 		return fmt.Errorf("client_secret_env must name an environment variable (letters, digits, '_'), not hold the secret itself")
 	}
-	if err := oneOf("client_auth", p.ClientAuth, ClientAuthNone, ClientAuthBasic, ClientAuthPost); err != nil {
+	if err := oneOf("client_auth", p.ClientAuth, ClientAuthNone, ClientAuthBasic, ClientAuthPost, ClientAuthPrivateKeyJWT); err != nil {
 		return err
+	}
+	if p.ClientAuth == ClientAuthPrivateKeyJWT && p.ClientKeyFile == "" {
+		return fmt.Errorf("client_auth private_key_jwt needs client_key_file (a PEM or JWK private key)")
 	}
 	if err := oneOf("flow", p.Flow, FlowPKCE, FlowDevice, FlowClientCredentials); err != nil {
 		return err
