@@ -63,7 +63,7 @@ func (f *Factory) clientSecret(r *config.Resolved) (string, error) {
 	if confidential {
 		secret = f.Getenv("OAT_CLIENT_SECRET")
 	}
-	if secret == "" && p.Flow == config.FlowClientCredentials {
+	if secret == "" && p.Flow == config.FlowClientCredentials && p.ClientAuth != config.ClientAuthPrivateKeyJWT {
 		return "", &config.Error{Msg: fmt.Sprintf("profile %q uses client credentials but has no secret: set client_secret_env (or --client-secret-env) to the name of a variable holding it, or export OAT_CLIENT_SECRET", r.Name)}
 	}
 	return secret, nil
