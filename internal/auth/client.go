@@ -39,6 +39,9 @@ type Client struct {
 	// runs (see fileKeySet), so a renewal's ID token is verified without a
 	// second request. Empty: the keys are fetched each time.
 	JWKSCache string
+	// Getenv reads client_assertion sources (env:, github-actions);
+	// os.Getenv when nil.
+	Getenv func(string) string
 }
 
 // Result is what a grant returned.
@@ -66,6 +69,9 @@ func (c *Client) httpClient() *http.Client {
 // authStyle is explicit, never auto-detected: x/oauth2's probing re-sends a
 // failed request in the other style, spending a refresh token twice.
 func (c *Client) authStyle() (oauth2.AuthStyle, error) {
+	if c.usesAssertion() {
+		return oauth2.AuthStyleInParams, nil
+	}
 	switch c.clientAuth() {
 	case config.ClientAuthBasic:
 		return oauth2.AuthStyleInHeader, nil
@@ -88,7 +94,7 @@ func (c *Client) clientAuth() string {
 
 // secret is the secret to send: none sends none even when one is set.
 func (c *Client) secret() string {
-	if a := c.clientAuth(); a == config.ClientAuthNone || a == config.ClientAuthPrivateKeyJWT {
+	if c.usesAssertion() || c.clientAuth() == config.ClientAuthNone {
 		return "" // private_key_jwt: the assertion authenticates, never a secret too
 	}
 	return c.Secret

@@ -42,6 +42,13 @@ const maxKeyFile = 64 << 10
 // (token requests through x/oauth2, revocation, introspection) adds these
 // parameters, and with them never a secret or a Basic header.
 func (c *Client) clientAssertion(endpoint string) (url.Values, error) {
+	if c.Profile.ClientAssertion != "" {
+		a, err := c.federatedAssertion()
+		if err != nil {
+			return nil, err
+		}
+		return url.Values{"client_assertion_type": {AssertionTypeJWTBearer}, "client_assertion": {a}}, nil
+	}
 	if c.clientAuth() != config.ClientAuthPrivateKeyJWT {
 		return nil, nil
 	}
@@ -68,6 +75,11 @@ func (c *Client) clientAssertion(endpoint string) (url.Values, error) {
 		"client_assertion_type": {AssertionTypeJWTBearer},
 		"client_assertion":      {a},
 	}, nil
+}
+
+// usesAssertion says the client authenticates by a client assertion.
+func (c *Client) usesAssertion() bool {
+	return c.Profile.ClientAssertion != "" || c.clientAuth() == config.ClientAuthPrivateKeyJWT
 }
 
 // assertionOpts is clientAssertion for x/oauth2's Exchange and

@@ -155,6 +155,19 @@ func (c *Client) authenticate(op string, form url.Values) (basic bool, err error
 	if c.Profile.ClientID == "" {
 		return false, fmt.Errorf("%s: no client_id set", op)
 	}
+	if c.usesAssertion() {
+		// RFC 7523 §3: the aud is the authorization server; the token
+		// endpoint identifies it, as for token requests.
+		v, err := c.clientAssertion(c.Endpoints.TokenURL)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", op, err)
+		}
+		form.Set("client_id", c.Profile.ClientID)
+		for k := range v {
+			form.Set(k, v.Get(k))
+		}
+		return false, nil
+	}
 	switch a := c.clientAuth(); a {
 	case config.ClientAuthNone:
 		form.Set("client_id", c.Profile.ClientID)
@@ -166,17 +179,6 @@ func (c *Client) authenticate(op string, form url.Values) (basic bool, err error
 			return false, fmt.Errorf("%s: client_auth basic needs a client secret", op)
 		}
 		return true, nil
-	case config.ClientAuthPrivateKeyJWT:
-		// RFC 7523 §3: the aud is the authorization server; the token
-		// endpoint identifies it, as for token requests.
-		v, err := c.clientAssertion(c.Endpoints.TokenURL)
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", op, err)
-		}
-		form.Set("client_id", c.Profile.ClientID)
-		for k := range v {
-			form.Set(k, v.Get(k))
-		}
 	default:
 		return false, fmt.Errorf("client_auth %q: use none, basic, post or private_key_jwt", a)
 	}

@@ -63,7 +63,7 @@ func (f *Factory) clientSecret(r *config.Resolved) (string, error) {
 	if confidential {
 		secret = f.Getenv("OAT_CLIENT_SECRET")
 	}
-	if secret == "" && p.Flow == config.FlowClientCredentials && p.ClientAuth != config.ClientAuthPrivateKeyJWT {
+	if secret == "" && p.Flow == config.FlowClientCredentials && p.ClientAuth != config.ClientAuthPrivateKeyJWT && p.ClientAssertion == "" {
 		return "", &config.Error{Msg: fmt.Sprintf("profile %q uses client credentials but has no secret: set client_secret_env (or --client-secret-env) to the name of a variable holding it, or export OAT_CLIENT_SECRET", r.Name)}
 	}
 	return secret, nil
@@ -135,6 +135,7 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 		},
 		Secret: func() (string, error) { return f.clientSecret(r) },
 		Now:    f.Now,
+		Getenv: f.Getenv,
 	}, nil
 }
 

@@ -24,6 +24,8 @@ var keys = []keyInfo{
 	{"client_id", func(p *Profile, v string) error { p.ClientID = v; return nil }},
 	{"client_secret_env", func(p *Profile, v string) error { p.ClientSecretEnv = v; return nil }},
 	{"client_auth", func(p *Profile, v string) error { p.ClientAuth = v; return nil }},
+	{"client_assertion", func(p *Profile, v string) error { p.ClientAssertion = v; return nil }},
+	{"client_assertion_audience", func(p *Profile, v string) error { p.ClientAssertionAudience = v; return nil }},
 	{"client_key_file", func(p *Profile, v string) error { p.ClientKeyFile = v; return nil }},
 	{"scopes", func(p *Profile, v string) error { p.Scopes = SplitScopes([]string{v}); return nil }},
 	{"audience", func(p *Profile, v string) error { p.Audience = v; return nil }},
@@ -159,6 +161,14 @@ func (p *Profile) Validate() error {
 	}
 	if err := oneOf("client_auth", p.ClientAuth, ClientAuthNone, ClientAuthBasic, ClientAuthPost, ClientAuthPrivateKeyJWT); err != nil {
 		return err
+	}
+	if a := p.ClientAssertion; a != "" {
+		if !(a == "github-actions" || (strings.HasPrefix(a, "env:") && isEnvName(a[4:])) || (strings.HasPrefix(a, "file:") && len(a) > 5)) {
+			return fmt.Errorf("client_assertion must be \"github-actions\", \"env:VARIABLE\" or \"file:PATH\" (it names where the assertion comes from, never holds it)")
+		}
+		if p.ClientAuth == ClientAuthBasic || p.ClientAuth == ClientAuthPost || p.ClientAuth == ClientAuthPrivateKeyJWT {
+			return fmt.Errorf("client_assertion authenticates the client by itself: remove client_auth %q", p.ClientAuth)
+		}
 	}
 	if p.ClientAuth == ClientAuthPrivateKeyJWT && p.ClientKeyFile == "" {
 		return fmt.Errorf("client_auth private_key_jwt needs client_key_file (a PEM or JWK private key)")

@@ -35,7 +35,7 @@ func (m *Manager) client(ctx context.Context, fresh bool) (*auth.Client, error) 
 			return nil, err
 		}
 	}
-	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: secret, Endpoints: ep, Now: m.Now,
+	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: secret, Endpoints: ep, Now: m.Now, Getenv: m.Getenv,
 		JWKSCache: m.jwksPath(ep.JWKSURL)}, nil
 }
 

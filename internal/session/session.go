@@ -44,6 +44,9 @@ type Manager struct {
 	// when a request is built, so a cache hit never needs it. nil means none.
 	Secret func() (string, error)
 	Now    func() time.Time
+	// Getenv reads the environment for client_assertion env: and
+	// github-actions sources; os.Getenv when nil.
+	Getenv func(string) string
 	// DiscoveryTTL is how long discovered endpoints are reused (default 1h).
 	DiscoveryTTL time.Duration
 }

@@ -29,6 +29,10 @@ type AssertionServer struct {
 	// Header is the JWS header that must name the key: "kid", "x5t#S256",
 	// or "" for none.
 	Header string
+	// Expected, when set, replaces the iss = sub = client_id, aud = token
+	// endpoint check: for federated assertions issued by a CI platform
+	// (RFC 7523 §3: iss is the issuer, sub the workload, aud as agreed).
+	Expected *jwt.Expected
 
 	clientID string
 	pub      crypto.PublicKey
@@ -100,7 +104,11 @@ func (s *AssertionServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "bad signature")
 		return
 	}
-	if err := cl.Validate(jwt.Expected{Issuer: s.clientID, Subject: s.clientID, AnyAudience: jwt.Audience{s.TokenURL}}); err != nil {
+	want := jwt.Expected{Issuer: s.clientID, Subject: s.clientID, AnyAudience: jwt.Audience{s.TokenURL}}
+	if s.Expected != nil {
+		want = *s.Expected
+	}
+	if err := cl.Validate(want); err != nil {
 		s.fail(w, "claims: "+err.Error())
 		return
 	}
