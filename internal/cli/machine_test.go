@@ -166,7 +166,10 @@ client_id = "ci-app"
 client_assertion = "file:%s"
 flow = "client-credentials"
 `, srv.TokenURL, srv.TokenURL, tokFile))
-	e.mustRun(0, "token", "-p", "gitlab")
+	e.mustRun(0, "token", "-p", "gitlab", "-v")
+	if strings.Contains(e.errOut.String(), e.env["CI_JOB_JWT"]) || strings.Contains(e.errOut.String(), "eyJ") {
+		t.Fatalf("-v logged the assertion: %q", e.errOut)
+	}
 	e.mustRun(0, "token", "-p", "k8s")
 	// The projected token rotates: the renewal must send the new one (the
 	// server refuses a replayed jti).
