@@ -73,7 +73,11 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return errors.New(noCurlMsg)
 	}
-	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
+	m, err := o.F.Session(o.Settings)
+	if err != nil {
+		return err
+	}
+	e, err := m.Token(ctx, o.MinTTL)
 	if err != nil {
 		return err
 	}
@@ -85,6 +89,7 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 		return errBadTokenText
 	}
 	cmd := exec.Command(bin)
+	cmd.Env = o.F.childEnv(m.Profile.Profile) // curl needs the header, not the secret
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.F.IO.In, o.F.IO.Out, o.F.IO.ErrOut
 	cfg, err := newCurlConfig(cmd, curlConfigHeader("Authorization: "+scheme+" "+e.AccessToken))
 	if err != nil {

@@ -86,14 +86,18 @@ func runExec(ctx context.Context, o *ExecOptions) error {
 		}
 		return &CodeError{Code: code, Err: fmt.Errorf("exec: %q %s: %v", o.Args[0], what, unwrapExecError(err))}
 	}
-	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
+	m, err := o.F.Session(o.Settings)
+	if err != nil {
+		return err
+	}
+	e, err := m.Token(ctx, o.MinTTL)
 	if err != nil {
 		return err
 	}
 	o.F.maskTokens(e.AccessToken)
 
 	expName := o.EnvVar + "_EXPIRES_AT"
-	env := withoutVars(os.Environ(), o.EnvVar, expName)
+	env := withoutVars(o.F.childEnv(m.Profile.Profile), o.EnvVar, expName)
 	env = append(env, o.EnvVar+"="+e.AccessToken)
 	if !e.Expiry.IsZero() {
 		env = append(env, expName+"="+e.Expiry.UTC().Format(time.RFC3339))

@@ -88,3 +88,26 @@ func TestExecMasksTheTokenInGitHubActions(t *testing.T) {
 		t.Errorf("child's stdout %q", e.out)
 	}
 }
+
+// The child of oat exec gets the access token, not the client secret that
+// can mint more: OAT_CLIENT_SECRET is dropped from its environment, as it
+// is from a browser launcher's.
+func TestExecChildGetsNoClientSecret(t *testing.T) {
+	t.Parallel()
+	e := cachedTokenEnv(t, "tok", "", time.Date(2026, 11, 25, 21, 4, 5, 0, time.UTC))
+	e.env["OAT_CLIENT_SECRET"] = "oat-secret-value"
+	e.env["KEEP_ME"] = "kept"
+	e.configure = func(f *Factory) {
+		f.Environ = func() []string {
+			env := []string{"PATH=" + os.Getenv("PATH")}
+			for k, v := range e.env {
+				env = append(env, k+"="+v)
+			}
+			return env
+		}
+	}
+	e.mustRun(0, "exec", "--", "sh", "-c", `printf '%s|%s|%s' "${OAT_CLIENT_SECRET-unset}" "$KEEP_ME" "$OAT_ACCESS_TOKEN"`)
+	if want := "unset|kept|tok"; e.out.String() != want {
+		t.Errorf("child saw %q, want %q", e.out, want)
+	}
+}

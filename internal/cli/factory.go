@@ -24,7 +24,7 @@ type Factory struct {
 	// the system opener.
 	Browser func(url string) error
 	// Environ, when set, replaces os.Environ as the environment a browser
-	// launcher starts from (tests).
+	// launcher, oat exec's CMD and oat curl's curl start from (tests).
 	Environ func() []string
 	// HTTPTransport, when set, is the base transport of every HTTP client
 	// (tests use it to count or break requests).

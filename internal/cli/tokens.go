@@ -139,6 +139,29 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 	}, nil
 }
 
+// childEnv is the environment of a program oat starts for profile p (a
+// browser launcher, oat exec's CMD, curl): oat's own (f.Environ, else
+// os.Environ) without the client secret's variables, OAT_CLIENT_SECRET and
+// the one client_secret_env names. A child gets a token at most, never the
+// secret that mints more.
+func (f *Factory) childEnv(p config.Profile) []string {
+	drop := map[string]bool{"OAT_CLIENT_SECRET": true}
+	if p.ClientSecretEnv != "" {
+		drop[p.ClientSecretEnv] = true
+	}
+	environ := os.Environ
+	if f.Environ != nil {
+		environ = f.Environ
+	}
+	env := []string{}
+	for _, kv := range environ() {
+		if name, _, _ := strings.Cut(kv, "="); !drop[name] {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // browserFor returns the browser launcher of a login for profile p: it opens
 // a URL with $OAT_BROWSER, else $BROWSER (a program run with the URL as its
 // one argument), else the system opener. The launcher gets oat's environment
@@ -147,10 +170,6 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 // goes to stderr so stdout stays clean. A URL that fails auth.CheckOpenURL
 // is never handed to it.
 func (f *Factory) browserFor(p config.Profile) func(string) error {
-	drop := map[string]bool{"OAT_CLIENT_SECRET": true}
-	if p.ClientSecretEnv != "" {
-		drop[p.ClientSecretEnv] = true
-	}
 	return func(url string) error {
 		if err := auth.CheckOpenURL(url); err != nil {
 			return err
@@ -158,16 +177,7 @@ func (f *Factory) browserFor(p config.Profile) func(string) error {
 		if f.Browser != nil {
 			return f.Browser(url)
 		}
-		environ := os.Environ
-		if f.Environ != nil {
-			environ = f.Environ
-		}
-		var env []string
-		for _, kv := range environ() {
-			if name, _, _ := strings.Cut(kv, "="); !drop[name] {
-				env = append(env, kv)
-			}
-		}
+		env := f.childEnv(p)
 		command := func(name string, args ...string) *exec.Cmd {
 			cmd := exec.Command(name, args...)
 			cmd.Env = env
