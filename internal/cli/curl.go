@@ -88,6 +88,9 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if !auth.IsTokenText(e.AccessToken) {
 		return errBadTokenText
 	}
+	// curl -v shows the Authorization header on stderr: in GitHub Actions
+	// the runner masks the token first.
+	o.F.maskTokens(e.AccessToken)
 	cmd := exec.Command(bin)
 	cmd.Env = o.F.childEnv(m.Profile.Profile) // curl needs the header, not the secret
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.F.IO.In, o.F.IO.Out, o.F.IO.ErrOut

@@ -330,3 +330,21 @@ func readProc(t *testing.T, pid int, file string) string {
 	}
 	return string(b)
 }
+
+// curl -v prints the request headers, Authorization included, on stderr: in
+// a GitHub Actions step oat curl has the runner mask the token first, as oat
+// exec and oat token do.
+func TestCurlMasksTheTokenInGitHubActions(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	tok := e.cacheEntry("work").AccessToken
+	api := newAPIServer(t)
+	e.env["GITHUB_ACTIONS"] = "true"
+	if code := e.run(curlArgv(api.URL + "/echo")...); code != 0 {
+		t.Fatalf("oat curl: exit %d, stderr %s", code, e.errOut)
+	}
+	if got := parseAddMasks(e.errOut.String()); len(got) != 1 || got[0] != tok {
+		t.Errorf("masks %q, want the access token once (stderr %q)", got, e.errOut)
+	}
+}
