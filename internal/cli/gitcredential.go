@@ -183,6 +183,7 @@ func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCreden
 	if err != nil {
 		return err
 	}
+	o.F.maskTokens(e.AccessToken) // stderr, which git passes on: never git's stdout
 	var b bytes.Buffer
 	if c.capability("authtype") {
 		// git-credential(1): authtype and credential make the Authorization

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
@@ -306,5 +307,22 @@ func TestGitCredentialWithRealGit(t *testing.T) {
 	}
 	if n := e.op.Grants(refreshGrant); n != 2 {
 		t.Errorf("%d refresh grants in all, want 2", n)
+	}
+}
+
+// git-credential prints a token (to git): in a GitHub Actions step the
+// runner is told to mask it first, on stderr, which git passes to the log.
+func TestGitCredentialMasksTheTokenInGitHubActions(t *testing.T) {
+	t.Parallel()
+	e := cachedTokenEnv(t, "secret%tok", "", time.Now().Add(time.Hour))
+	e.env["GITHUB_ACTIONS"] = "true"
+	if code := e.runStdin("protocol=https\nhost=git.example.com\n\n", "git-credential", "get"); code != 0 {
+		t.Fatalf("get: exit %d, stderr %s", code, e.errOut)
+	}
+	if got := parseAddMasks(e.errOut.String()); len(got) != 1 || got[0] != "secret%tok" {
+		t.Errorf("masks %q (stderr %q)", got, e.errOut)
+	}
+	if strings.Contains(e.out.String(), "add-mask") {
+		t.Errorf("the mask reached git's stdout: %q", e.out)
 	}
 }
