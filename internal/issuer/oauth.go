@@ -395,6 +395,9 @@ func (s *server) codeGrant(w http.ResponseWriter, c Client, f url.Values) {
 			return errInvalidGrant("code_verifier is missing (PKCE)")
 		case a.challenge != "" && s256(verifier) != a.challenge:
 			return errInvalidGrant("code_verifier does not match the code_challenge (PKCE)")
+		case a.challenge == "" && verifier != "":
+			// RFC 9700 §2.1.1: no PKCE downgrade.
+			return errInvalidGrant("code_verifier sent, but the authorization request had no code_challenge")
 		}
 		return nil
 	})

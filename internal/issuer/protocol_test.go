@@ -282,3 +282,30 @@ func TestCORSPreflight(t *testing.T) {
 		t.Errorf("preflight: %s %v", resp.Status, resp.Header)
 	}
 }
+
+// RFC 9700 §2.1.1: a code issued without a code_challenge is refused when
+// the token request carries a code_verifier (a PKCE downgrade: an injected
+// code of a request made without PKCE would pass). A confidential client
+// may skip PKCE; then it must send no verifier.
+func TestCodeExchangeRefusesVerifierWithoutChallenge(t *testing.T) {
+	t.Parallel()
+	iss := start(t, Config{AutoApprove: true})
+	m := machine(t, iss)
+	conf := publicConfig(t, iss, "http://127.0.0.1:7777/cb")
+	conf.ClientID, conf.ClientSecret, conf.Endpoint.AuthStyle = m.ID, m.Secret, oauth2.AuthStyleInHeader
+	getCode := func() string {
+		t.Helper()
+		resp, err := browser(t, conf.RedirectURL).Get(conf.AuthCodeURL("s"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return callback(t, resp, conf.RedirectURL).Get("code")
+	}
+	ctx := context.Background()
+	if _, err := conf.Exchange(ctx, getCode(), oauth2.VerifierOption(oauth2.GenerateVerifier())); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("code_verifier for a code without code_challenge: err = %v, want invalid_grant", err)
+	}
+	if _, err := conf.Exchange(ctx, getCode()); err != nil {
+		t.Errorf("confidential client without PKCE: %v", err)
+	}
+}
