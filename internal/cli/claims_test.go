@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -335,5 +336,30 @@ func TestVerboseDeviceLoginHidesTheCodes(t *testing.T) {
 		if strings.HasPrefix(line, "* ") && strings.Contains(line, userCode) {
 			t.Errorf("a -v log line holds the user code: %q", line)
 		}
+	}
+}
+
+// A revocation endpoint's error_description is server text: the "Could not
+// revoke" lines show it escaped, never as terminal control sequences.
+func TestRevokeEscapesTheServersError(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	e.op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/revoke" || authtest.Form(r).Get("token_type_hint") != "access_token" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_request","error_description":"no\u001b]0;pwned\u0007\u001b[2J\u202eevil\nline"}`)
+		return true
+	})
+	e.mustRun(0, "revoke")
+	msg := e.errOut.String()
+	if !strings.Contains(msg, "Could not revoke the access token") || !strings.Contains(msg, "pwned") {
+		t.Fatalf("stderr lacks the access-token failure:\n%q", msg)
+	}
+	if strings.ContainsAny(msg, "\x1b\x07\u202e") || strings.Contains(msg, "\nline") {
+		t.Errorf("the server's control characters reached the terminal: %q", msg)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 // RevokeOptions drive `oat revoke` (alias logout).
@@ -84,10 +85,10 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 				fmt.Fprintf(w, "The server does not revoke access tokens (unsupported_token_type): the access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
 			}
 			if r.AccessErr != nil && r.HadRefresh {
-				fmt.Fprintf(w, "Could not revoke the access token (%v): it %s.\n", r.AccessErr, accessValidity(r.AccessExpiry, o.F.Now()))
+				fmt.Fprintf(w, "Could not revoke the access token (%s): it %s.\n", termsafe.Line(r.AccessErr.Error()), accessValidity(r.AccessExpiry, o.F.Now()))
 			}
 			if r.RefreshErr != nil && o.Force {
-				fmt.Fprintf(w, "Could not revoke at the server (%v); deleting locally because of --force.\n", r.RefreshErr)
+				fmt.Fprintf(w, "Could not revoke at the server (%s); deleting locally because of --force.\n", termsafe.Line(r.RefreshErr.Error()))
 			}
 		}
 		if r.DeletedLocally && r.StoreUnavailable == nil {
