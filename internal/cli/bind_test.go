@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -401,5 +402,30 @@ func TestLoginWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	e.mustRun(0, "login")
 	if _, err := e.store.Get("work"); !errors.Is(err, keychain.ErrNotFound) {
 		t.Errorf("another client's login kept the old client's refresh token: %v", err)
+	}
+}
+
+// The old server's revocation error is server text: profile set shows it
+// escaped, never as terminal control sequences.
+func TestProfileSetEscapesTheOldServersError(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	e.op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/revoke" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_request","error_description":"no\u001b]0;pwned\u0007\u001b[2J\u202eevil\nline"}`)
+		return true
+	})
+	e.mustRun(0, "profile", "set", "work", "client_id", "another-client")
+	msg := e.errOut.String()
+	if !strings.Contains(msg, "could not revoke them there") || !strings.Contains(msg, "pwned") {
+		t.Fatalf("stderr lacks the revocation failure:\n%q", msg)
+	}
+	if strings.ContainsAny(msg, "\x1b\x07\u202e") || strings.Contains(msg, "\nline") {
+		t.Errorf("the server's control characters reached the terminal: %q", msg)
 	}
 }

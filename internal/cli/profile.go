@@ -13,6 +13,7 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/termsafe"
 )
 
 func newCmdProfile(f *Factory) *cobra.Command {
@@ -391,7 +392,7 @@ func dropRebound(ctx context.Context, f *Factory, name string, old config.Profil
 	what := fmt.Sprintf("The tokens of profile %q were issued by %s to client %q and cannot be used with the new settings", name, server, old.ClientID)
 	switch {
 	case rep.RefreshErr != nil:
-		fmt.Fprintf(w, "%s: could not revoke them there (%v); ", what, rep.RefreshErr)
+		fmt.Fprintf(w, "%s: could not revoke them there (%s); ", what, termsafe.Line(rep.RefreshErr.Error()))
 	case rep.NoEndpoint:
 		fmt.Fprintf(w, "%s: the server has no revocation endpoint, so they stay valid there until they expire; ", what)
 	default:
