@@ -19,11 +19,19 @@ func Check(name, v string) error {
 		return nil
 	}
 	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%s %q is not an absolute http(s) URL", name, v)
+	if err != nil {
+		return fmt.Errorf("%s is not an absolute http(s) URL (it does not parse)", name)
+	}
+	// Messages show the URL as given, but with any password in it replaced.
+	shown := v
+	if _, ok := u.User.Password(); ok {
+		shown = u.Redacted()
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%s %q is not an absolute http(s) URL", name, shown)
 	}
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return fmt.Errorf("%s %q uses http: only https is allowed, except for loopback hosts (127.0.0.1, ::1, localhost)", name, v)
+		return fmt.Errorf("%s %q uses http: only https is allowed, except for loopback hosts (127.0.0.1, ::1, localhost)", name, shown)
 	}
 	return nil
 }

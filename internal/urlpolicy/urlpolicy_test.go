@@ -1,6 +1,9 @@
 package urlpolicy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
@@ -14,6 +17,17 @@ func TestCheck(t *testing.T) {
 		"https://", "http://127.0.0.1.evil.com/x"} {
 		if err := Check("k", bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// A refused URL's password never appears in the message.
+func TestCheckRedactsPasswords(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"http://user:s3cret-pw@example.com/x", "ftp://user:s3cret-pw@a/", "http://user:s3cret-pw@%zz/"} {
+		err := Check("token_url", bad)
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }
