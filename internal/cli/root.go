@@ -134,11 +134,12 @@ func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
 
   oat profile add work --issuer https://login.example.com --client-id cli-app
   oat login -p work
-  curl -H "Authorization: Bearer $(oat token -p work)" https://api.example.com/
+  oat curl -p work -- https://api.example.com/
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 login required,
 4 temporary failure (retry may help), 5 token verification failed, 6 token
-storage unavailable.`,
+storage unavailable, 130 interrupted. oat exec and oat curl exit with their
+command's code (126 cannot run, 127 not found for exec).`,
 		Version:       versionString(version, commit, date),
 		SilenceErrors: true,
 		SilenceUsage:  true,
