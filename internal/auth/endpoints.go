@@ -27,6 +27,9 @@ type Endpoints struct {
 	UserinfoURL           string   `json:",omitempty"` // OIDC UserInfo, from discovery or --userinfo-url
 	IssParameterSupported bool     // RFC 9207 authorization_response_iss_parameter_supported
 	SigningAlgs           []string // id_token_signing_alg_values_supported; RS256 when empty
+	// TokenAuthMethods is token_endpoint_auth_methods_supported, in the
+	// server's order: the default client_auth with a secret follows it.
+	TokenAuthMethods []string `json:",omitempty"`
 }
 
 // metadata is the part of OIDC discovery / RFC 8414 metadata oat reads.
@@ -41,6 +44,7 @@ type metadata struct {
 	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // ResolveEndpoints finds the profile's endpoints: explicit URLs win over OIDC
@@ -70,6 +74,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		e.Issuer = md.Issuer // exactly as the server spells it (ID tokens carry it)
 		e.IssParameterSupported = md.IssParameterSupported
 		e.SigningAlgs = md.SigningAlgs
+		e.TokenAuthMethods = md.TokenAuthMethods
 		fill := func(dst *string, v string) {
 			if *dst == "" {
 				*dst = v
