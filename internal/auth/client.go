@@ -160,7 +160,11 @@ func (c *Client) checkedClient() *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = checkBody{next: next}
+	cb := checkBody{next: next}
+	if c.Endpoints != nil {
+		cb.deviceURL = c.Endpoints.DeviceAuthURL
+	}
+	hc.Transport = cb
 	return &hc
 }
 
