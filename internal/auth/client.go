@@ -212,6 +212,12 @@ func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*
 		// No expires_in: a JWT access token's own exp is the next best thing.
 		tok.Expiry = exp
 	}
+	if tok.Expiry.IsZero() && tok.RefreshToken != "" {
+		// No lifetime, but a way to renew (Salesforce): assume one, so the
+		// token is renewed instead of used until the server refuses it. A
+		// token with neither (GitHub OAuth apps) stays without an expiry.
+		tok.Expiry = c.now().Add(c.Profile.AssumedTTL())
+	}
 	return r, nil
 }
 
