@@ -270,6 +270,33 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 
 // jwtClaims returns the sub and exp claims of a JWT without verifying it
 // (for display and expiry only); zero values when the token is not a JWT.
+// DisplayName is a name a person recognises from an ID token oat verified
+// when it received it: preferred_username, else email, else "". It only
+// decodes; the caller keeps the sub for when there is none.
+func DisplayName(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		PreferredUsername any `json:"preferred_username"`
+		Email             any `json:"email"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	for _, v := range []any{claims.PreferredUsername, claims.Email} {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 func jwtClaims(tok string) (string, time.Time) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
