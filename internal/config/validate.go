@@ -56,6 +56,7 @@ var keys = []keyInfo{
 	{"storage", func(p *Profile, v string) error { p.Storage = v; return nil }},
 	{"ca_file", func(p *Profile, v string) error { p.CAFile = v; return nil }},
 	{"assume_ttl", func(p *Profile, v string) error { p.AssumeTTL = v; return nil }},
+	{"provider", func(p *Profile, v string) error { p.Provider = v; return nil }},
 }
 
 // Keys lists the profile keys in the order of the documentation.
@@ -182,6 +183,9 @@ func (p *Profile) Validate() error {
 		return err
 	}
 	if err := oneOf("redirect_host", p.RedirectHost, "127.0.0.1", "localhost", "::1"); err != nil {
+		return err
+	}
+	if err := oneOf("provider", p.Provider, ProviderNames()...); err != nil {
 		return err
 	}
 	if p.AssumeTTL != "" {
