@@ -238,12 +238,22 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
 		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
 	}
+	templated := strings.Contains(e.Issuer, tenantTemplate)
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
 		SupportedSigningAlgs: e.SigningAlgs,
 		Now:                  c.now,
+		SkipIssuerCheck:      templated, // checked below with the token's tid
 	})
 	idt, err := v.Verify(ctx, raw)
+	if err == nil && templated {
+		var cl struct {
+			TID string `json:"tid"`
+		}
+		if idt.Claims(&cl) != nil || !matchIssuer(e.Issuer, idt.Issuer, cl.TID) {
+			return nil, fmt.Errorf("id token: verification failed: iss %q does not match the issuer %q with the token's tid", idt.Issuer, e.Issuer)
+		}
+	}
 	if err != nil {
 		// go-oidc keeps only the text of a key-fetch failure; a temporary
 		// one (network, 5xx, 429) must still exit 4.
