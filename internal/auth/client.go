@@ -89,6 +89,24 @@ func (c *Client) clientAuth() string {
 	if c.Secret == "" {
 		return config.ClientAuthNone
 	}
+	if c.Endpoints != nil {
+		return defaultSecretAuth(c.Endpoints.TokenAuthMethods)
+	}
+	return config.ClientAuthBasic
+}
+
+// defaultSecretAuth is the spec's default client_auth with a secret: the
+// first of the server's token_endpoint_auth_methods_supported that oat
+// supports, else basic (also when the server lists none).
+func defaultSecretAuth(supported []string) string {
+	for _, m := range supported {
+		switch m {
+		case "client_secret_basic":
+			return config.ClientAuthBasic
+		case "client_secret_post":
+			return config.ClientAuthPost
+		}
+	}
 	return config.ClientAuthBasic
 }
 
@@ -142,7 +160,11 @@ func (c *Client) checkedClient() *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = checkBody{next: next}
+	cb := checkBody{next: next}
+	if c.Endpoints != nil {
+		cb.deviceURL = c.Endpoints.DeviceAuthURL
+	}
+	hc.Transport = cb
 	return &hc
 }
 
@@ -190,6 +212,12 @@ func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*
 		// No expires_in: a JWT access token's own exp is the next best thing.
 		tok.Expiry = exp
 	}
+	if tok.Expiry.IsZero() && tok.RefreshToken != "" {
+		// No lifetime, but a way to renew (Salesforce): assume one, so the
+		// token is renewed instead of used until the server refuses it. A
+		// token with neither (GitHub OAuth apps) stays without an expiry.
+		tok.Expiry = c.now().Add(c.Profile.AssumedTTL())
+	}
 	return r, nil
 }
 
@@ -210,12 +238,22 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
 		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
 	}
+	templated := strings.Contains(e.Issuer, tenantTemplate)
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
 		SupportedSigningAlgs: e.SigningAlgs,
 		Now:                  c.now,
+		SkipIssuerCheck:      templated, // checked below with the token's tid
 	})
 	idt, err := v.Verify(ctx, raw)
+	if err == nil && templated {
+		var cl struct {
+			TID string `json:"tid"`
+		}
+		if idt.Claims(&cl) != nil || !matchIssuer(e.Issuer, idt.Issuer, cl.TID) {
+			return nil, fmt.Errorf("id token: verification failed: iss %q does not match the issuer %q with the token's tid", idt.Issuer, e.Issuer)
+		}
+	}
 	if err != nil {
 		// go-oidc keeps only the text of a key-fetch failure; a temporary
 		// one (network, 5xx, 429) must still exit 4.
@@ -242,6 +280,33 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 
 // jwtClaims returns the sub and exp claims of a JWT without verifying it
 // (for display and expiry only); zero values when the token is not a JWT.
+// DisplayName is a name a person recognises from an ID token oat verified
+// when it received it: preferred_username, else email, else "". It only
+// decodes; the caller keeps the sub for when there is none.
+func DisplayName(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		PreferredUsername any `json:"preferred_username"`
+		Email             any `json:"email"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	for _, v := range []any{claims.PreferredUsername, claims.Email} {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 func jwtClaims(tok string) (string, time.Time) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {

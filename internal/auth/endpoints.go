@@ -27,6 +27,9 @@ type Endpoints struct {
 	UserinfoURL           string   `json:",omitempty"` // OIDC UserInfo, from discovery or --userinfo-url
 	IssParameterSupported bool     // RFC 9207 authorization_response_iss_parameter_supported
 	SigningAlgs           []string // id_token_signing_alg_values_supported; RS256 when empty
+	// TokenAuthMethods is token_endpoint_auth_methods_supported, in the
+	// server's order: the default client_auth with a secret follows it.
+	TokenAuthMethods []string `json:",omitempty"`
 }
 
 // metadata is the part of OIDC discovery / RFC 8414 metadata oat reads.
@@ -41,6 +44,7 @@ type metadata struct {
 	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // ResolveEndpoints finds the profile's endpoints: explicit URLs win over OIDC
@@ -70,6 +74,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		e.Issuer = md.Issuer // exactly as the server spells it (ID tokens carry it)
 		e.IssParameterSupported = md.IssParameterSupported
 		e.SigningAlgs = md.SigningAlgs
+		e.TokenAuthMethods = md.TokenAuthMethods
 		fill := func(dst *string, v string) {
 			if *dst == "" {
 				*dst = v
@@ -144,7 +149,7 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (*metadata, e
 	if md == nil {
 		return nil, fmt.Errorf("discovery: issuer %s publishes no OpenID or OAuth metadata (status %d): set the endpoint URLs in the profile", issuer, status)
 	}
-	if strings.TrimSuffix(md.Issuer, "/") != base {
+	if !matchIssuer(issuer, md.Issuer, "") {
 		return nil, fmt.Errorf("discovery: metadata names issuer %q, not %q: check the issuer setting", md.Issuer, issuer)
 	}
 	return md, nil
@@ -184,4 +189,36 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, i
 		return nil, 0, fmt.Errorf("%s: metadata endpoint returned a body that is not valid JSON (status %d)", op, resp.StatusCode)
 	}
 	return &md, resp.StatusCode, nil
+}
+
+// tenantTemplate is the placeholder Entra's multi-tenant discovery documents
+// put in their issuer: https://login.microsoftonline.com/{tenantid}/v2.0
+// (https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#validate-the-issuer).
+const tenantTemplate = "{tenantid}"
+
+// matchIssuer is the one issuer comparison. With tid empty it checks a
+// discovery document's issuer (discovered) against the configured one: equal
+// (ignoring a trailing slash), or Entra's template when the configured issuer
+// is its common, organizations or consumers form. With tid set it checks an ID
+// token's iss (discovered) against the configured issuer, which may be the
+// template: the template with the token's tid must give iss exactly.
+func matchIssuer(configured, discovered, tid string) bool {
+	if strings.TrimSuffix(discovered, "/") == strings.TrimSuffix(configured, "/") {
+		return true
+	}
+	if tid != "" {
+		if !strings.Contains(configured, tenantTemplate) || strings.ContainsAny(tid, "/?#{}") {
+			return false
+		}
+		return discovered == strings.Replace(configured, tenantTemplate, tid, 1)
+	}
+	if !strings.Contains(discovered, tenantTemplate) {
+		return false
+	}
+	for _, t := range []string{"common", "organizations", "consumers"} {
+		if strings.TrimSuffix(configured, "/") == strings.TrimSuffix(strings.Replace(discovered, tenantTemplate, t, 1), "/") {
+			return true
+		}
+	}
+	return false
 }

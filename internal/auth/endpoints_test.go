@@ -44,6 +44,7 @@ func TestResolveEndpointsDiscovery(t *testing.T) {
 
 		IntrospectionURL: op.Issuer + "/oauth/introspect",
 		UserinfoURL:      op.Issuer + "/userinfo",
+		TokenAuthMethods: []string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 	}
 	got := *e
 	got.SigningAlgs = nil

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +84,12 @@ func (e *bodyError) Error() string {
 // device authorization, revocation errors, JWKS): it reads the body once
 // (bounded by httpx.MaxBody) and turns an unusable one into a *bodyError, so
 // that x/oauth2 never puts a raw body into an error message.
-type checkBody struct{ next http.RoundTripper }
+type checkBody struct {
+	next http.RoundTripper
+	// deviceURL is the device authorization endpoint: its answer's
+	// expires_in and interval are accepted as numeric strings too.
+	deviceURL string
+}
 
 func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(r)
@@ -123,7 +129,42 @@ func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	case !json.Valid(body):
 		return fail("returned a body that is not valid JSON (truncated?)")
 	}
+	if c.deviceURL != "" && r.URL.String() == c.deviceURL && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if b, ok := unquoteNumbers(body, "expires_in", "interval"); ok {
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			resp.ContentLength = int64(len(b))
+		}
+	}
 	return resp, nil
+}
+
+// unquoteNumbers rewrites the object's fields named keys from a JSON string
+// holding a whole number ("900", as Entra v1 and older servers send in a
+// device authorization answer) to that number, which x/oauth2 requires.
+// ok is false when there was nothing to rewrite.
+func unquoteNumbers(body []byte, keys ...string) ([]byte, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil, false
+	}
+	changed := false
+	for _, k := range keys {
+		var s string
+		if v, ok := m[k]; !ok || json.Unmarshal(v, &s) != nil {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n < 0 {
+			continue
+		}
+		m[k] = json.RawMessage(strconv.FormatInt(n, 10))
+		changed = true
+	}
+	if !changed {
+		return nil, false
+	}
+	b, err := json.Marshal(m)
+	return b, err == nil
 }
 
 func looksHTML(b []byte) bool {

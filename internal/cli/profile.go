@@ -68,6 +68,8 @@ type ProfileAddOptions struct {
 	Settings   config.Overrides
 	AuthParams []string
 	MakeDef    bool
+	Domain     string // --domain: the provider's host (Auth0, Okta, Cognito hosted UI, GitHub Enterprise)
+	Tenant     string // --tenant: Entra tenant (GUID, domain, common, organizations, consumers)
 }
 
 func newCmdProfileAdd(f *Factory, runF func(*ProfileAddOptions) error) *cobra.Command {
@@ -104,6 +106,8 @@ func newCmdProfileAdd(f *Factory, runF func(*ProfileAddOptions) error) *cobra.Co
 	fl.StringVar(&opts.Settings.Storage, "storage", "", "refresh-token storage: keychain (default) or file")
 	fl.StringArrayVar(&opts.AuthParams, "auth-param", nil, "extra authorization-request parameter NAME=VALUE (repeatable)")
 	fl.BoolVar(&opts.MakeDef, "default", false, "make this the default profile")
+	fl.StringVar(&opts.Domain, "domain", "", "with --provider: the provider's host (auth0, okta, cognito hosted UI, GitHub Enterprise)")
+	fl.StringVar(&opts.Tenant, "tenant", "", "with --provider entra: tenant GUID, domain, common, organizations or consumers")
 	return cmd
 }
 
@@ -119,6 +123,9 @@ func runProfileAdd(_ context.Context, o *ProfileAddOptions) error {
 		return usageErrorf("profile %q already exists: change it with `oat profile set %s KEY VALUE`, or remove it first", o.Name, o.Name)
 	}
 	p := o.Settings.Profile
+	if err := p.ForProfileAdd(o.Domain, o.Tenant); err != nil {
+		return &UsageError{Err: err}
+	}
 	if p.Issuer == "" && p.TokenURL == "" {
 		return usageErrorf("profile %q needs a server: pass --issuer URL (or --token-url URL)", o.Name)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/termsafe"
@@ -90,7 +91,9 @@ func runStatus(_ context.Context, o *StatusOptions) error {
 		validAT := false
 		if e, err := cache.Load(r.Key); err == nil && e.Fingerprint == r.Fingerprint {
 			row.NeedsLogin = e.NeedsLogin
-			if e.Subject != "" {
+			if name := auth.DisplayName(e.IDToken); name != "" {
+				row.Subject = ptr(name)
+			} else if e.Subject != "" {
 				row.Subject = ptr(e.Subject)
 			}
 			if e.AccessToken != "" && !e.Expiry.IsZero() {

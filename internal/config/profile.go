@@ -2,6 +2,8 @@
 // settings of one profile from flags, environment and file (in that order).
 package config
 
+import "time"
+
 // Profile holds the settings of one client at one authorization server. Field
 // tags are the TOML keys of the config file (see docs/configuration.md).
 type Profile struct {
@@ -27,6 +29,24 @@ type Profile struct {
 	AuthParams              map[string]string `toml:"auth_params,omitempty" json:"auth_params,omitempty"`
 	Storage                 string            `toml:"storage,omitempty" json:"storage,omitempty"` // keychain | file
 	CAFile                  string            `toml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	// AssumeTTL is the lifetime assumed for an access token that came with a
+	// refresh token but without expires_in (a Go duration; 1h when empty).
+	AssumeTTL string `toml:"assume_ttl,omitempty" json:"assume_ttl,omitempty"`
+	// Provider turns on a provider's defaults and quirks (providers.go);
+	// detected from well-known hosts when empty.
+	Provider string `toml:"provider,omitempty" json:"provider,omitempty"`
+}
+
+// DefaultAssumeTTL is assume_ttl's default.
+const DefaultAssumeTTL = time.Hour
+
+// AssumedTTL is assume_ttl as a duration: DefaultAssumeTTL when unset or
+// not a positive duration (Validate refuses those in the file).
+func (p Profile) AssumedTTL() time.Duration {
+	if d, err := time.ParseDuration(p.AssumeTTL); err == nil && d > 0 {
+		return d
+	}
+	return DefaultAssumeTTL
 }
 
 // Flows oat knows.

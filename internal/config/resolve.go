@@ -155,6 +155,8 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	}
 	// Flags over everything.
 	merge(&p, o)
+	// The provider's defaults, under everything set explicitly.
+	p.ApplyProvider()
 	if err := p.Validate(); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}
@@ -169,8 +171,10 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 			return nil, &Error{Msg: "no profile configured: add one with `oat profile add NAME --issuer URL --client-id ID`, or pass --issuer (or --token-url) and --client-id"}
 		}
 	}
+	filed := clone(f.Profiles[name])
+	filed.ApplyProvider()
 	r := &Resolved{Name: name, Profile: p, InFile: inFile, Fingerprint: Fingerprint(p)}
-	if inFile && sameServerAndClient(p, f.Profiles[name]) {
+	if inFile && sameServerAndClient(p, filed) {
 		r.Key = name
 	} else {
 		// Flags or environment that point a configured profile at another
@@ -239,6 +243,7 @@ func merge(p *Profile, o Overrides) {
 	set(&p.RedirectPath, o.RedirectPath)
 	set(&p.Storage, o.Storage)
 	set(&p.CAFile, o.CAFile)
+	set(&p.Provider, o.Provider)
 	if len(o.Scopes) > 0 {
 		p.Scopes = SplitScopes(o.Scopes)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
@@ -54,6 +55,8 @@ var keys = []keyInfo{
 	}},
 	{"storage", func(p *Profile, v string) error { p.Storage = v; return nil }},
 	{"ca_file", func(p *Profile, v string) error { p.CAFile = v; return nil }},
+	{"assume_ttl", func(p *Profile, v string) error { p.AssumeTTL = v; return nil }},
+	{"provider", func(p *Profile, v string) error { p.Provider = v; return nil }},
 }
 
 // Keys lists the profile keys in the order of the documentation.
@@ -181,6 +184,14 @@ func (p *Profile) Validate() error {
 	}
 	if err := oneOf("redirect_host", p.RedirectHost, "127.0.0.1", "localhost", "::1"); err != nil {
 		return err
+	}
+	if err := oneOf("provider", p.Provider, ProviderNames()...); err != nil {
+		return err
+	}
+	if p.AssumeTTL != "" {
+		if d, err := time.ParseDuration(p.AssumeTTL); err != nil || d <= 0 {
+			return fmt.Errorf("assume_ttl %q is not a positive duration (e.g. 1h, 30m)", p.AssumeTTL)
+		}
 	}
 	if p.RedirectPort < 0 || p.RedirectPort > 65535 {
 		return fmt.Errorf("redirect_port %d is out of range (0-65535; 0 picks a free port)", p.RedirectPort)

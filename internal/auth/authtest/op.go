@@ -96,6 +96,7 @@ type options struct {
 	jwtAccess      bool
 	redirectURIs   []string
 	refreshOnce    bool
+	idTokenClaims  bool
 }
 
 // Option configures NewOP.
@@ -131,6 +132,10 @@ func WithRedirectURIs(uris ...string) Option {
 // "Refreshing an access token"), and as servers that issue one refresh
 // token per grant do. Refreshes still rotate.
 func WithRefreshTokenOnce() Option { return func(o *options) { o.refreshOnce = true } }
+
+// WithUserinfoInIDToken puts the user's profile claims (preferred_username,
+// email…, as the scopes allow) in the ID token, as most providers do.
+func WithUserinfoInIDToken() Option { return func(o *options) { o.idTokenClaims = true } }
 
 var quietOnce sync.Once
 
@@ -289,15 +294,18 @@ type opStorage struct {
 
 type client struct {
 	op.Client
-	grants    []oidc.GrantType
-	tokenType op.AccessTokenType
+	grants        []oidc.GrantType
+	tokenType     op.AccessTokenType
+	idTokenClaims bool
 }
+
+func (c client) IDTokenUserinfoClaimsAssertion() bool { return c.idTokenClaims }
 
 func (c client) GrantTypes() []oidc.GrantType        { return c.grants }
 func (c client) AccessTokenType() op.AccessTokenType { return c.tokenType }
 
 func (s *opStorage) wrap(c op.Client) op.Client {
-	w := client{Client: c, grants: c.GrantTypes(), tokenType: c.AccessTokenType()}
+	w := client{Client: c, grants: c.GrantTypes(), tokenType: c.AccessTokenType(), idTokenClaims: s.op.opts.idTokenClaims}
 	if s.op.opts.jwtAccess {
 		w.tokenType = op.AccessTokenTypeJWT
 	}
