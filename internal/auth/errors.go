@@ -73,7 +73,7 @@ func (e *ServerError) Is(target error) bool {
 type bodyError struct {
 	What       string // "returned HTML, not JSON", …
 	StatusCode int
-	RetryAfter time.Duration
+	Header     http.Header // the response's, for Retry-After
 }
 
 func (e *bodyError) Error() string {
@@ -99,7 +99,7 @@ func (c checkBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, httpx.MaxBody+1))
 	resp.Body.Close()
 	fail := func(what string) (*http.Response, error) {
-		return nil, &bodyError{What: what, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+		return nil, &bodyError{What: what, StatusCode: resp.StatusCode, Header: resp.Header}
 	}
 	if rerr != nil {
 		return fail("response body cut short")
@@ -192,32 +192,31 @@ func mapError(ctx context.Context, op, endpoint string, err error) error {
 	var be *bodyError
 	if errors.As(err, &be) {
 		msg := fmt.Errorf("%s: %s %s", op, endpoint, be.Error())
-		if httpx.TemporaryStatus(be.StatusCode) {
-			return &httpx.TemporaryError{Op: op, StatusCode: be.StatusCode, RetryAfter: be.RetryAfter,
-				Err: fmt.Errorf("%s %s", endpoint, be.What)}
+		if te := httpx.StatusError(op, be.StatusCode, be.Header); te != nil {
+			te.Err = fmt.Errorf("%s %s", endpoint, be.What)
+			return te
 		}
 		return msg
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		status := 0
-		var retry time.Duration
+		var header http.Header
 		if re.Response != nil {
-			status = re.Response.StatusCode
-			retry = httpx.RetryAfter(re.Response.Header, time.Now())
+			status, header = re.Response.StatusCode, re.Response.Header
 		}
+		te := httpx.StatusError(op, status, header)
 		if re.ErrorCode != "" {
 			se := &ServerError{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription, StatusCode: status}
-			if httpx.TemporaryStatus(status) {
-				return &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry,
-					Err: errors.New(oauthText(se.Code, se.Description, retry))}
+			if te != nil {
+				te.Err = errors.New(oauthText(se.Code, se.Description, te.RetryAfter))
+				return te
 			}
 			return se
 		}
-		if httpx.TemporaryStatus(status) {
-			te := &httpx.TemporaryError{Op: op, StatusCode: status, RetryAfter: retry}
-			if retry > 0 {
-				te.Err = errors.New(oauthText("", "", retry))
+		if te != nil {
+			if te.RetryAfter > 0 {
+				te.Err = errors.New(oauthText("", "", te.RetryAfter))
 			}
 			return te
 		}

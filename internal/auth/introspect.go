@@ -195,7 +195,7 @@ func (c *Client) do(ctx context.Context, op, endpoint string, req *http.Request)
 	defer resp.Body.Close()
 	body, err := httpx.ReadBody(resp.Body)
 	if err != nil {
-		be := &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+		be := &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode, Header: resp.Header}
 		return nil, nil, mapError(ctx, op, endpoint, be)
 	}
 	return resp, body, nil

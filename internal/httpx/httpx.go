@@ -238,6 +238,17 @@ func TemporaryStatus(code int) bool {
 	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
 }
 
+// StatusError returns a *TemporaryError for an answer whose status means
+// "try again later" (see TemporaryStatus), with the wait its Retry-After
+// header asks for (h may be nil); nil for any other status. It is the one
+// place a response status becomes a temporary error (exit 4).
+func StatusError(op string, status int, h http.Header) *TemporaryError {
+	if !TemporaryStatus(status) {
+		return nil
+	}
+	return &TemporaryError{Op: op, StatusCode: status, RetryAfter: RetryAfter(h, time.Now())}
+}
+
 // RetryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	v := h.Get("Retry-After")
