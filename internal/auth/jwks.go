@@ -63,7 +63,7 @@ func (k *fileKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	}
 	// A cache: failing to write it only costs a request next time.
 	if fsutil.PrivateDir(filepath.Dir(k.path)) == nil {
-		_ = fsutil.WriteFileAtomic(k.path, b)
+		_ = fsutil.WriteCacheFile(k.path, b)
 	}
 	return payload, nil
 }

@@ -66,3 +66,23 @@ func TestWriteFileAtomicAndPrivateDir(t *testing.T) {
 		t.Errorf("temp files left behind: %d entries", len(entries))
 	}
 }
+
+func TestWriteCacheFileReplacesPrivately(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "entry.json")
+	for _, content := range []string{"old", "new"} {
+		if err := WriteCacheFile(p, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != content {
+			t.Fatalf("read %q, %v; want %q", b, err, content)
+		}
+		if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files in the folder, want 1 (no temp file left)", len(ents))
+	}
+}

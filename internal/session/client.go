@@ -82,7 +82,7 @@ func (m *Manager) endpoints(ctx context.Context, hc *http.Client, fresh bool) (*
 		if b, err := json.Marshal(discoveryEntry{Endpoints: ep, Fetched: m.now()}); err == nil {
 			// A cache: failing to write it only costs a request later.
 			if fsutil.PrivateDir(filepath.Dir(path)) == nil {
-				_ = fsutil.WriteFileAtomic(path, b)
+				_ = fsutil.WriteCacheFile(path, b)
 			}
 		}
 	}

@@ -135,9 +135,9 @@ func (c *Cache) Load(key string) (*Entry, error) {
 	return e, nil
 }
 
-// Save writes e under key: a 0600 temp file in the 0700 folder, synced and
-// renamed over the old file, so a reader sees the old or the new entry,
-// never part of one. A zero UpdatedAt is set to now in the file.
+// Save writes e under key: a 0600 temp file in the 0700 folder, renamed
+// over the old file, so a reader sees the old or the new entry, never part
+// of one. A zero UpdatedAt is set to now in the file.
 func (c *Cache) Save(key string, e *Entry) error {
 	p, err := c.path(key, entrySuffix)
 	if err != nil {
@@ -154,7 +154,9 @@ func (c *Cache) Save(key string, e *Entry) error {
 	if err := c.mkdir(); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(p, b); err != nil {
+	// Not synced: the refresh token (synced in its store) rebuilds the entry,
+	// and Load reads a damaged file as a miss (ErrCorrupt).
+	if err := fsutil.WriteCacheFile(p, b); err != nil {
 		return fmt.Errorf("writing the token cache: %w", err)
 	}
 	return nil
