@@ -160,6 +160,9 @@ func (c *Client) checkedClient() *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	if c.refreshesAssertion() {
+		next = freshAssertion{c: c, next: next}
+	}
 	cb := checkBody{next: next}
 	if c.Endpoints != nil {
 		cb.deviceURL = c.Endpoints.DeviceAuthURL
