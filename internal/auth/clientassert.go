@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"time"
 
@@ -123,7 +124,25 @@ func (k *clientKey) sign(claims jwt.Claims) (string, error) {
 // (PKCS#8, PKCS#1 RSA, SEC1 EC), optionally with the certificate whose
 // SHA-256 thumbprint then goes in the header as x5t#S256. The file is the
 // user's: it is read with a size cap and must be a regular file.
+//
+// Every failure is a configuration error (exit 2) naming the file.
 func loadClientKey(path string) (*clientKey, error) {
+	k, err := readClientKey(path)
+	if err == nil {
+		return k, nil
+	}
+	var ue *fsutil.UnsafeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &config.Error{Msg: fmt.Sprintf("client_key_file %s: no such file; point client_key_file at the private key file", path)}
+	case errors.As(err, &ue):
+		// Not UnsafeError's own fix: the file is the user's, not oat's to remove.
+		return nil, &config.Error{Msg: fmt.Sprintf("client_key_file %s: %s; point client_key_file at the private key file", path, ue.Problem)}
+	}
+	return nil, &config.Error{Msg: err.Error()}
+}
+
+func readClientKey(path string) (*clientKey, error) {
 	if path == "" {
 		return nil, errors.New("client_auth private_key_jwt needs client_key_file (a PEM or JWK private key)")
 	}
