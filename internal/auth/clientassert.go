@@ -64,7 +64,7 @@ func (c *Client) clientAssertion(endpoint string) (url.Values, error) {
 	a, err := k.sign(jwt.Claims{
 		Issuer:   c.Profile.ClientID,
 		Subject:  c.Profile.ClientID,
-		Audience: jwt.Audience{endpoint},
+		Audience: c.assertionAudience(endpoint),
 		IssuedAt: jwt.NewNumericDate(now),
 		Expiry:   jwt.NewNumericDate(now.Add(assertionLifetime)),
 		ID:       rand.Text(),
@@ -76,6 +76,18 @@ func (c *Client) clientAssertion(endpoint string) (url.Values, error) {
 		"client_assertion_type": {AssertionTypeJWTBearer},
 		"client_assertion":      {a},
 	}, nil
+}
+
+// assertionAudience is endpoint (the token endpoint), and the issuer too
+// where one is known: RFC 7523 §3 lets aud hold several values, and servers
+// differ in which they check (Okta and Entra the token endpoint; Auth0,
+// zitadel and Keycloak accept or want the issuer).
+func (c *Client) assertionAudience(endpoint string) jwt.Audience {
+	aud := jwt.Audience{endpoint}
+	if c.Endpoints != nil && c.Endpoints.Issuer != "" && c.Endpoints.Issuer != endpoint {
+		aud = append(aud, c.Endpoints.Issuer)
+	}
+	return aud
 }
 
 // usesAssertion says the client authenticates by a client assertion.
@@ -260,5 +272,13 @@ func newClientKey(s crypto.Signer) (*clientKey, error) {
 	default:
 		return nil, errors.New("client_key_file: unsupported key type (use RSA, EC or Ed25519)")
 	}
+	// Named by its RFC 7638 thumbprint unless the file names it (a JWK's
+	// kid, a certificate's x5t#S256): a server holding several keys for
+	// the client picks the one to check with.
+	tp, err := (&jose.JSONWebKey{Key: s.Public()}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, errors.New("client_key_file: cannot compute the key's thumbprint")
+	}
+	k.header = map[jose.HeaderKey]any{"kid": base64.RawURLEncoding.EncodeToString(tp)}
 	return k, nil
 }

@@ -20,19 +20,23 @@ package authtest
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -61,7 +65,11 @@ type OP struct {
 	DeviceClientID       string // public device client: device_code + refresh_token
 	ConfidentialClientID string // client_secret_basic/post: client_credentials, code, refresh_token
 	ClientSecret         string
-	Storage              *storage.Storage
+	// KeyClientID is a confidential client that authenticates with
+	// private_key_jwt (RFC 7523 §2.2) only: client_credentials, code,
+	// refresh_token. Its public keys are registered with AddClientKey.
+	KeyClientID string
+	Storage     *storage.Storage
 
 	srv       *httptest.Server
 	opts      options
@@ -74,6 +82,18 @@ type OP struct {
 	issuedRefresh int
 	// refreshSubject, when set, is the sub of every refreshed token.
 	refreshSubject string
+	// clientKeys are KeyClientID's public keys by kid; seenJTI the client
+	// assertion IDs it accepted for client_credentials (replays refused).
+	clientKeys map[string]crypto.PublicKey
+	seenJTI    map[string]bool
+}
+
+// AddClientKey registers pub as a key of KeyClientID, found by the
+// assertion header's kid ("" for an assertion with x5t#S256 and no kid).
+func (o *OP) AddClientKey(kid string, pub crypto.PublicKey) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.clientKeys[kid] = pub
 }
 
 // SetRefreshSubject makes every later refresh answer with tokens (and an ID
@@ -149,7 +169,7 @@ func NewOP(t testing.TB, opts ...Option) *OP {
 		// would replace slog's default for the whole process.)
 		slog.SetLogLoggerLevel(slog.LevelError)
 	})
-	o := &OP{grants: map[string]int{}}
+	o := &OP{grants: map[string]int{}, clientKeys: map[string]crypto.PublicKey{}, seenJTI: map[string]bool{}}
 	for _, f := range opts {
 		f(&o.opts)
 	}
@@ -158,6 +178,7 @@ func NewOP(t testing.TB, opts ...Option) *OP {
 	o.DeviceClientID = "oat-device-" + id
 	o.ConfidentialClientID = "oat-confidential-" + id
 	o.ClientSecret = "secret-" + randomHex(16)
+	o.KeyClientID = "oat-key-" + id
 
 	var handler http.Handler
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -173,6 +194,7 @@ func NewOP(t testing.TB, opts ...Option) *OP {
 		o.PublicClientID:       storage.NativeClient(o.PublicClientID, o.redirects...),
 		o.DeviceClientID:       storage.NativeClient(o.DeviceClientID, o.redirects...),
 		o.ConfidentialClientID: storage.WebClient(o.ConfidentialClientID, o.ClientSecret, o.redirects...),
+		o.KeyClientID:          storage.WebClient(o.KeyClientID, "", o.redirects...),
 	}
 	o.Storage = storage.NewStorageWithClients(storage.NewUserStore(o.Issuer), clients)
 	handler = exampleop.SetupServer(o.Issuer, &opStorage{Storage: o.Storage, op: o}, nil, false)
@@ -297,22 +319,27 @@ type client struct {
 	grants        []oidc.GrantType
 	tokenType     op.AccessTokenType
 	idTokenClaims bool
+	authMethod    oidc.AuthMethod
 }
 
 func (c client) IDTokenUserinfoClaimsAssertion() bool { return c.idTokenClaims }
 
 func (c client) GrantTypes() []oidc.GrantType        { return c.grants }
 func (c client) AccessTokenType() op.AccessTokenType { return c.tokenType }
+func (c client) AuthMethod() oidc.AuthMethod         { return c.authMethod }
 
 func (s *opStorage) wrap(c op.Client) op.Client {
-	w := client{Client: c, grants: c.GrantTypes(), tokenType: c.AccessTokenType(), idTokenClaims: s.op.opts.idTokenClaims}
+	w := client{Client: c, grants: c.GrantTypes(), tokenType: c.AccessTokenType(), idTokenClaims: s.op.opts.idTokenClaims, authMethod: c.AuthMethod()}
 	if s.op.opts.jwtAccess {
 		w.tokenType = op.AccessTokenTypeJWT
 	}
 	switch c.GetID() {
 	case s.op.DeviceClientID:
 		w.grants = []oidc.GrantType{oidc.GrantTypeDeviceCode, oidc.GrantTypeRefreshToken}
-	case s.op.ConfidentialClientID:
+	case s.op.ConfidentialClientID, s.op.KeyClientID:
+		if c.GetID() == s.op.KeyClientID {
+			w.authMethod = oidc.AuthMethodPrivateKeyJWT
+		}
 		w.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		// A web client's redirect URIs match exactly, port included; let
 		// loopback redirects on any port through, as for native clients.
@@ -343,7 +370,67 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 	return s.wrap(c), nil
 }
 
+// GetKeyByIDAndClientID finds KeyClientID's public keys for the OP's
+// private_key_jwt checks (code, refresh, revocation, introspection).
+func (s *opStorage) GetKeyByIDAndClientID(ctx context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
+	if clientID != s.op.KeyClientID {
+		return s.Storage.GetKeyByIDAndClientID(ctx, kid, clientID)
+	}
+	s.op.mu.Lock()
+	defer s.op.mu.Unlock()
+	pub, ok := s.op.clientKeys[kid]
+	if !ok {
+		return nil, stringError("no such client key")
+	}
+	return &jose.JSONWebKey{KeyID: kid, Use: "sig", Key: pub}, nil
+}
+
 func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if id == s.op.KeyClientID {
+		// The example OP's client_credentials grant checks only secrets:
+		// check the client assertion here as its other grants do (and as
+		// RFC 7523 §3 asks: signature by a registered key, iss = sub = the
+		// client, aud holds the issuer, not expired), for every algorithm
+		// oat signs with (the OP's own check takes RS256, ES256 and PS256
+		// only), and refuse a replayed jti.
+		form, _ := ctx.Value(formKey{}).(url.Values)
+		if secret != "" || form.Get("client_secret") != "" ||
+			form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+			return nil, errWrongSecret
+		}
+		jws, err := jose.ParseSigned(form.Get("client_assertion"), []jose.SignatureAlgorithm{
+			jose.RS256, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA})
+		if err != nil || len(jws.Signatures) != 1 {
+			return nil, errWrongSecret
+		}
+		key, err := s.GetKeyByIDAndClientID(ctx, jws.Signatures[0].Header.KeyID, id)
+		if err != nil {
+			return nil, errWrongSecret
+		}
+		payload, err := jws.Verify(key.Key)
+		if err != nil {
+			return nil, errWrongSecret
+		}
+		var claims struct {
+			Iss string        `json:"iss"`
+			Sub string        `json:"sub"`
+			Aud oidc.Audience `json:"aud"`
+			Exp oidc.Time     `json:"exp"`
+			JTI string        `json:"jti"`
+		}
+		if json.Unmarshal(payload, &claims) != nil || claims.Iss != id || claims.Sub != id ||
+			!slices.Contains(claims.Aud, s.op.Issuer) || !time.Now().Before(claims.Exp.AsTime()) || claims.JTI == "" {
+			return nil, errWrongSecret
+		}
+		s.op.mu.Lock()
+		replay := s.op.seenJTI[claims.JTI]
+		s.op.seenJTI[claims.JTI] = true
+		s.op.mu.Unlock()
+		if replay {
+			return nil, stringError("client assertion replayed")
+		}
+		return s.GetClientByClientID(ctx, id)
+	}
 	if id == s.op.ConfidentialClientID {
 		if secret != s.op.ClientSecret {
 			return nil, errWrongSecret
@@ -354,7 +441,7 @@ func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (o
 }
 
 func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	if id == s.op.ConfidentialClientID {
+	if id == s.op.ConfidentialClientID || id == s.op.KeyClientID {
 		return &oidc.JWTTokenRequest{Subject: id, Audience: []string{id}, Scopes: scopes}, nil
 	}
 	return s.Storage.ClientCredentialsTokenRequest(ctx, id, scopes)
