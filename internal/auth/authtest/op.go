@@ -398,7 +398,7 @@ func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (o
 			form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
 			return nil, errWrongSecret
 		}
-		jws, err := jose.ParseSigned(form.Get("client_assertion"), []jose.SignatureAlgorithm{
+		jws, err := jose.ParseSignedCompact(form.Get("client_assertion"), []jose.SignatureAlgorithm{
 			jose.RS256, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA})
 		if err != nil || len(jws.Signatures) != 1 {
 			return nil, errWrongSecret
