@@ -281,8 +281,6 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	return idt, nil
 }
 
-// jwtClaims returns the sub and exp claims of a JWT without verifying it
-// (for display and expiry only); zero values when the token is not a JWT.
 // DisplayName is a name a person recognises from an ID token oat verified
 // when it received it: preferred_username, else email, else "". It only
 // decodes; the caller keeps the sub for when there is none.
@@ -310,6 +308,8 @@ func DisplayName(idToken string) string {
 	return ""
 }
 
+// jwtClaims returns the sub and exp claims of a JWT without verifying it
+// (for display and expiry only); zero values when the token is not a JWT.
 func jwtClaims(tok string) (string, time.Time) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
