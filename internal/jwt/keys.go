@@ -22,9 +22,6 @@ import (
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
-// DefaultFetchTimeout bounds one discovery or JWKS fetch.
-const DefaultFetchTimeout = 15 * time.Second
-
 // maxKeyFile bounds what is read of a --key file.
 const maxKeyFile = 1 << 20
 
@@ -275,7 +272,7 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 	op := "fetching " + what + " from " + u
 	timeout := o.Timeout
 	if timeout <= 0 {
-		timeout = DefaultFetchTimeout
+		timeout = httpx.DefaultTimeout
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
