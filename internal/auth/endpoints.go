@@ -141,9 +141,8 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (int, []byte,
 		be := &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode}
 		return resp.StatusCode, nil, mapError(ctx, op, "metadata endpoint", be)
 	}
-	if httpx.TemporaryStatus(resp.StatusCode) {
-		return resp.StatusCode, nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode,
-			RetryAfter: httpx.RetryAfter(resp.Header, timeNow())}
+	if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
+		return resp.StatusCode, nil, te
 	}
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil, nil

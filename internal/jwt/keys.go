@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -300,8 +299,8 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		if httpx.TemporaryStatus(resp.StatusCode) {
-			return nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+		if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
+			return nil, te
 		}
 		return nil, &statusError{op: op, code: resp.StatusCode}
 	}
