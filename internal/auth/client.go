@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/discovery"
 	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
 )
@@ -241,7 +242,7 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
 		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
 	}
-	templated := strings.Contains(e.Issuer, tenantTemplate)
+	templated := strings.Contains(e.Issuer, discovery.TenantTemplate)
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
 		SupportedSigningAlgs: e.SigningAlgs,

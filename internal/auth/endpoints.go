@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/discovery"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
@@ -30,21 +29,6 @@ type Endpoints struct {
 	// TokenAuthMethods is token_endpoint_auth_methods_supported, in the
 	// server's order: the default client_auth with a secret follows it.
 	TokenAuthMethods []string `json:",omitempty"`
-}
-
-// metadata is the part of OIDC discovery / RFC 8414 metadata oat reads.
-type metadata struct {
-	Issuer                string   `json:"issuer"`
-	AuthorizationEndpoint string   `json:"authorization_endpoint"`
-	TokenEndpoint         string   `json:"token_endpoint"`
-	DeviceEndpoint        string   `json:"device_authorization_endpoint"`
-	RevocationEndpoint    string   `json:"revocation_endpoint"`
-	JWKSURI               string   `json:"jwks_uri"`
-	IntrospectionEndpoint string   `json:"introspection_endpoint"`
-	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
-	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
-	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
-	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // ResolveEndpoints finds the profile's endpoints: explicit URLs win over OIDC
@@ -130,95 +114,49 @@ func explicitSuffices(p config.Profile) bool {
 	return !slices.Contains(p.Scopes, "openid") || p.JWKSURL != ""
 }
 
-func discover(ctx context.Context, hc *http.Client, issuer string) (*metadata, error) {
-	base := strings.TrimSuffix(issuer, "/")
-	md, status, err := fetchMetadata(ctx, hc, base+"/.well-known/openid-configuration")
-	if err != nil {
-		return nil, err
-	}
-	if md == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusForbidden) {
-		// RFC 8414 §3: the well-known segment goes between host and path.
-		u, _ := url.Parse(base)
-		path := strings.TrimSuffix(u.Path, "/")
-		u.Path = "/.well-known/oauth-authorization-server" + path
-		md, status, err = fetchMetadata(ctx, hc, u.String())
-		if err != nil {
-			return nil, err
-		}
-	}
-	if md == nil {
-		return nil, fmt.Errorf("discovery: issuer %s publishes no OpenID or OAuth metadata (status %d): set the endpoint URLs in the profile", issuer, status)
-	}
-	if !matchIssuer(issuer, md.Issuer, "") {
-		return nil, fmt.Errorf("discovery: metadata names issuer %q, not %q: check the issuer setting", md.Issuer, issuer)
-	}
-	return md, nil
+// discover finds issuer's metadata through the one discovery function.
+func discover(ctx context.Context, hc *http.Client, issuer string) (*discovery.Metadata, error) {
+	md, _, err := discovery.Discover(ctx, func(ctx context.Context, u string) (int, []byte, error) {
+		return fetchMetadata(ctx, hc, u)
+	}, issuer)
+	return md, err
 }
 
-// fetchMetadata returns (nil, status, nil) for a 4xx answer, so the caller can
-// try the next location.
-func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, int, error) {
+// fetchMetadata returns (status, nil, nil) for a non-temporary non-200
+// answer, so that discovery can try the next location.
+func fetchMetadata(ctx context.Context, hc *http.Client, u string) (int, []byte, error) {
 	const op = "discovery"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", op, err)
+		return 0, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, 0, mapError(ctx, op, "metadata endpoint", err)
+		return 0, nil, mapError(ctx, op, "metadata endpoint", err)
 	}
 	defer resp.Body.Close()
 	body, err := httpx.ReadBody(resp.Body)
 	if err != nil {
 		be := &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode}
-		return nil, resp.StatusCode, mapError(ctx, op, "metadata endpoint", be)
+		return resp.StatusCode, nil, mapError(ctx, op, "metadata endpoint", be)
 	}
-	if httpx.TemporaryStatus(resp.StatusCode) {
-		return nil, resp.StatusCode, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode,
-			RetryAfter: httpx.RetryAfter(resp.Header, timeNow())}
+	if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
+		return resp.StatusCode, nil, te
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, nil
+		return resp.StatusCode, nil, nil
 	}
-	var md metadata
 	if looksHTML(body) {
-		return nil, 0, fmt.Errorf("%s: metadata endpoint returned HTML, not JSON (status %d)", op, resp.StatusCode)
+		return 0, nil, fmt.Errorf("%s: metadata endpoint returned HTML, not JSON (status %d)", op, resp.StatusCode)
 	}
-	if err := json.Unmarshal(body, &md); err != nil {
-		return nil, 0, fmt.Errorf("%s: metadata endpoint returned a body that is not valid JSON (status %d)", op, resp.StatusCode)
+	if !json.Valid(body) {
+		return 0, nil, fmt.Errorf("%s: metadata endpoint returned a body that is not valid JSON (status %d)", op, resp.StatusCode)
 	}
-	return &md, resp.StatusCode, nil
+	return resp.StatusCode, body, nil
 }
 
-// tenantTemplate is the placeholder Entra's multi-tenant discovery documents
-// put in their issuer: https://login.microsoftonline.com/{tenantid}/v2.0
-// (https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#validate-the-issuer).
-const tenantTemplate = "{tenantid}"
-
-// matchIssuer is the one issuer comparison. With tid empty it checks a
-// discovery document's issuer (discovered) against the configured one: equal
-// (ignoring a trailing slash), or Entra's template when the configured issuer
-// is its common, organizations or consumers form. With tid set it checks an ID
-// token's iss (discovered) against the configured issuer, which may be the
-// template: the template with the token's tid must give iss exactly.
+// matchIssuer is discovery.MatchIssuer, the one issuer comparison.
 func matchIssuer(configured, discovered, tid string) bool {
-	if strings.TrimSuffix(discovered, "/") == strings.TrimSuffix(configured, "/") {
-		return true
-	}
-	if tid != "" {
-		if !strings.Contains(configured, tenantTemplate) || strings.ContainsAny(tid, "/?#{}") {
-			return false
-		}
-		return discovered == strings.Replace(configured, tenantTemplate, tid, 1)
-	}
-	if !strings.Contains(discovered, tenantTemplate) {
-		return false
-	}
-	for _, t := range []string{"common", "organizations", "consumers"} {
-		if strings.TrimSuffix(configured, "/") == strings.TrimSuffix(strings.Replace(discovered, tenantTemplate, t, 1), "/") {
-			return true
-		}
-	}
-	return false
+	return discovery.MatchIssuer(configured, discovered, tid)
 }

@@ -10,17 +10,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/oatcli/oat/internal/fsutil"
+	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // maxAssertion bounds a federated assertion read from a file or a server.
 const maxAssertion = 64 << 10
-
-// githubIDTokenTimeout bounds the request for a GitHub Actions ID token.
-const githubIDTokenTimeout = 30 * time.Second
 
 func (c *Client) getenv(k string) string {
 	if c.Getenv != nil {
@@ -92,7 +89,7 @@ func (c *Client) githubActionsToken() (string, error) {
 		q.Set("audience", aud)
 		u.RawQuery = q.Encode()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), githubIDTokenTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), httpx.DefaultTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
@@ -212,8 +211,7 @@ func endpointError(op, endpoint string, resp *http.Response, body []byte) error 
 		Description string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &oe)
-	if httpx.TemporaryStatus(resp.StatusCode) {
-		te := &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+	if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
 		if oe.Error != "" || te.RetryAfter > 0 {
 			te.Err = errors.New(oauthText(oe.Error, oe.Description, te.RetryAfter))
 		}

@@ -86,9 +86,8 @@ func (k *fileKeySet) fetch(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, mapError(ctx, op, endpoint, &bodyError{What: "response too large or cut short", StatusCode: resp.StatusCode})
 	}
-	if httpx.TemporaryStatus(resp.StatusCode) {
-		return nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode,
-			RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+	if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
+		return nil, te
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: %s answered %d %s", op, endpoint, resp.StatusCode, http.StatusText(resp.StatusCode))

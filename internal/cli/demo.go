@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/issuer"
 	"github.com/oatcli/oat/internal/output"
 )
@@ -163,7 +163,7 @@ func (f *Factory) clone() *Factory {
 // it follows the authorization redirects to oat's loopback listener (the
 // issuer sets no cookies).
 func autoApproveBrowser(u string) error {
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: httpx.DefaultTimeout}
 	resp, err := hc.Get(u)
 	if err != nil {
 		return err

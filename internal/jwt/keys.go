@@ -13,17 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/oatcli/oat/internal/discovery"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
-
-// DefaultFetchTimeout bounds one discovery or JWKS fetch.
-const DefaultFetchTimeout = 15 * time.Second
 
 // maxKeyFile bounds what is read of a --key file.
 const maxKeyFile = 1 << 20
@@ -275,7 +271,7 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 	op := "fetching " + what + " from " + u
 	timeout := o.Timeout
 	if timeout <= 0 {
-		timeout = DefaultFetchTimeout
+		timeout = httpx.DefaultTimeout
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -303,8 +299,8 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		if httpx.TemporaryStatus(resp.StatusCode) {
-			return nil, &httpx.TemporaryError{Op: op, StatusCode: resp.StatusCode, RetryAfter: httpx.RetryAfter(resp.Header, time.Now())}
+		if te := httpx.StatusError(op, resp.StatusCode, resp.Header); te != nil {
+			return nil, te
 		}
 		return nil, &statusError{op: op, code: resp.StatusCode}
 	}
@@ -342,41 +338,39 @@ func fetchJWKS(ctx context.Context, o VerifyOptions, u string) ([]jose.JSONWebKe
 	return keys, nil
 }
 
-// discoverJWKS reads the issuer's OpenID configuration (RFC 8414 metadata
-// when that is 404) and returns its jwks_uri.
+// discoverJWKS finds the issuer's metadata through the one discovery
+// function (OIDC, then RFC 8414) and returns its jwks_uri.
 func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, error) {
 	if err := urlpolicy.Check("issuer", issuer); err != nil {
 		return "", err
 	}
-	docURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	body, err := fetch(ctx, o, "discovery document", docURL)
-	var se *statusError
-	if errors.As(err, &se) && se.code == http.StatusNotFound {
-		u, _ := url.Parse(issuer) // parsed by CheckURL
-		u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-		u.RawPath = ""
-		if alt, altErr := fetch(ctx, o, "discovery document", u.String()); altErr == nil {
-			body, err, docURL = alt, nil, u.String()
+	get := func(ctx context.Context, u string) (int, []byte, error) {
+		body, err := fetch(ctx, o, "discovery document", u)
+		var se *statusError
+		if errors.As(err, &se) {
+			return se.code, nil, nil
 		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, body, nil
 	}
-	if err != nil {
+	md, docURL, err := discovery.Discover(ctx, get, issuer)
+	var mismatch *discovery.MismatchError
+	var bad *discovery.BadJSONError
+	switch {
+	case errors.As(err, &mismatch):
+		return "", &VerifyError{Check: CheckIssuer, Msg: fmt.Sprintf("the discovery document at %s names issuer %q, not %q", mismatch.URL, mismatch.Got, issuer)}
+	case errors.As(err, &bad):
+		return "", fmt.Errorf("discovery document from %s is not valid JSON: %v", bad.URL, bad.Err)
+	case err != nil:
 		return "", err
 	}
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return "", fmt.Errorf("discovery document from %s is not valid JSON: %v", docURL, err)
-	}
-	if doc.Issuer != issuer {
-		return "", &VerifyError{Check: CheckIssuer, Msg: fmt.Sprintf("the discovery document at %s names issuer %q, not %q", docURL, doc.Issuer, issuer)}
-	}
-	if doc.JWKSURI == "" {
+	if md.JWKSURI == "" {
 		return "", fmt.Errorf("discovery document from %s has no jwks_uri", docURL)
 	}
-	if err := urlpolicy.Check("jwks_uri in "+docURL, doc.JWKSURI); err != nil {
+	if err := urlpolicy.Check("jwks_uri in "+docURL, md.JWKSURI); err != nil {
 		return "", err
 	}
-	return doc.JWKSURI, nil
+	return md.JWKSURI, nil
 }
