@@ -117,6 +117,8 @@ type options struct {
 	redirectURIs   []string
 	refreshOnce    bool
 	idTokenClaims  bool
+	legacyDevice   bool
+	noExpiresIn    bool
 }
 
 // Option configures NewOP.
@@ -156,6 +158,23 @@ func WithRefreshTokenOnce() Option { return func(o *options) { o.refreshOnce = t
 // WithUserinfoInIDToken puts the user's profile claims (preferred_username,
 // email…, as the scopes allow) in the ID token, as most providers do.
 func WithUserinfoInIDToken() Option { return func(o *options) { o.idTokenClaims = true } }
+
+// WithLegacyDeviceResponse makes the device authorization response carry
+// expires_in and interval as JSON strings ("900") and verification_url
+// instead of verification_uri, as Entra ID's v1 endpoint (/oauth2/devicecode)
+// answers (https://github.com/MicrosoftDocs/azure-docs/issues/48307; its v1
+// responses quote numbers, as in "expires_in": "3599" at
+// https://learn.microsoft.com/en-us/previous-versions/azure/active-directory/azuread-dev/v1-protocols-oauth-code)
+// and Google's device endpoint names the URL
+// (https://developers.google.com/identity/protocols/oauth2/limited-input-device#step-2:-handle-the-authorization-server-response).
+func WithLegacyDeviceResponse() Option { return func(o *options) { o.legacyDevice = true } }
+
+// WithoutExpiresIn drops expires_in from every token response, as Salesforce
+// answers (an issued_at but no lifetime:
+// https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm)
+// and as GitHub OAuth apps do (tokens that never expire:
+// https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps).
+func WithoutExpiresIn() Option { return func(o *options) { o.noExpiresIn = true } }
 
 var quietOnce sync.Once
 
@@ -221,11 +240,33 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if f != nil && f(w, r) {
 		return
 	}
-	if o.opts.deviceInterval > 0 && r.URL.Path == "/device_authorization" {
+	if (o.opts.deviceInterval > 0 || o.opts.legacyDevice) && r.URL.Path == "/device_authorization" {
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
 		b := rec.Body.Bytes()
-		b = intervalRE.ReplaceAll(b, []byte(`"interval":`+strconv.Itoa(o.opts.deviceInterval)))
+		if o.opts.deviceInterval > 0 {
+			b = intervalRE.ReplaceAll(b, []byte(`"interval":`+strconv.Itoa(o.opts.deviceInterval)))
+		}
+		if o.opts.legacyDevice && rec.Code == http.StatusOK {
+			b = legacyDeviceResponse(b)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(b)
+		return
+	}
+	if o.opts.noExpiresIn && r.URL.Path == "/oauth/token" {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		b := rec.Body.Bytes()
+		var m map[string]json.RawMessage
+		if rec.Code == http.StatusOK && json.Unmarshal(b, &m) == nil {
+			delete(m, "expires_in")
+			b, _ = json.Marshal(m)
+		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
@@ -238,6 +279,29 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 }
 
 var intervalRE = regexp.MustCompile(`"interval":\s*\d+`)
+
+// legacyDeviceResponse quotes expires_in and interval and renames
+// verification_uri to verification_url (see WithLegacyDeviceResponse).
+func legacyDeviceResponse(b []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	for _, k := range []string{"expires_in", "interval"} {
+		if n, ok := m[k].(float64); ok {
+			m[k] = strconv.FormatFloat(n, 'f', -1, 64)
+		}
+	}
+	if u, ok := m["verification_uri"]; ok {
+		m["verification_url"] = u
+		delete(m, "verification_uri")
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
+}
 
 type formKey struct{}
 
