@@ -72,14 +72,8 @@ func TestBinaryRunsDemoAndIssuer(t *testing.T) {
 // built oat with a private HOME and XDG folders (and TMPDIR) for it.
 func builtOat(t *testing.T) (bin, home string, env []string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
 	t.Parallel()
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin = oatBinary(t)
 	home = t.TempDir()
 	env = []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "PATH=/nonexistent",
 		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),

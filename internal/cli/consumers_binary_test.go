@@ -15,16 +15,9 @@ import (
 // users do: eval of -o env in bash, kubectl's exec-credential call,
 // introspect, userinfo, and masking in GitHub Actions.
 func TestConsumersThroughTheBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	e := newConfidentialOPEnv(t)
-	e.env["OAT_STORAGE"] = "file"
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+	e.forBinary()
 	e.mustRun(0, "login")
 
 	env := []string{"PATH=" + filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")}

@@ -177,19 +177,12 @@ func TestCurlArgsKeepALeadingDisableFirst(t *testing.T) {
 // environment) holds the token; no temporary file is left behind; a SIGTERM
 // to oat reaches curl and oat exits as curl did (128+15).
 func TestCurlTokenOnNoCommandLine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
 	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
 		t.Skip("needs /proc")
 	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	e := newOPEnv(t, config.FlowPKCE)
-	e.env["OAT_STORAGE"] = "file"
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+	e.forBinary()
 	e.mustRun(0, "login")
 	tok := e.cacheEntry("work").AccessToken
 	tmp := t.TempDir()
@@ -260,7 +253,7 @@ func TestCurlTokenOnNoCommandLine(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = <-done
+	err := <-done
 	if code := exitCode(err); code != 128+int(syscall.SIGTERM) {
 		close(api.release) // let a curl that outlived oat finish
 		t.Fatalf("oat curl after SIGTERM: exit %d (%v), want %d; stderr %s", code, err, 128+int(syscall.SIGTERM), readFile(t, stderr.Name()))
@@ -270,13 +263,7 @@ func TestCurlTokenOnNoCommandLine(t *testing.T) {
 
 // TestCurlNotInstalled: a clear error and exit 1, before any token work.
 func TestCurlNotInstalled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "curl", "--", "https://api.example.com/")
 	cmd.Env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "c"), "XDG_CACHE_HOME=" + filepath.Join(dir, "k"), "PATH=" + dir}

@@ -16,13 +16,7 @@ import (
 // TestExecBinaryForwardsSignals runs the built oat: signals sent to oat reach
 // the child, whose exit code oat passes on; the token is on no argv.
 func TestExecBinaryForwardsSignals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	const tok = "binary-exec-token"
 	e := cachedTokenEnv(t, tok, "", time.Now().Add(time.Hour))
 	env := []string{"PATH=" + os.Getenv("PATH")}

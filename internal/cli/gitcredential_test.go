@@ -181,19 +181,12 @@ func (s *gitServer) tokens() []string {
 // checks the token; an expired token is renewed by get; a token the server
 // refuses makes git erase it, and the next git command gets a new one.
 func TestGitCredentialWithRealGit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	e := newOPEnv(t, config.FlowPKCE)
-	e.env["OAT_STORAGE"] = "file"
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+	e.forBinary()
 	e.mustRun(0, "login")
 	tok1 := e.cacheEntry("work").AccessToken
 	stateDir, _ := keychain.StateDir(func(k string) string { return e.env[k] })

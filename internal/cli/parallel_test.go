@@ -14,6 +14,28 @@ import (
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
+// oatBinary is the oat binary, built once per test run, for tests that run
+// it as a user would (skipped with -short).
+func oatBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin, err := buildOat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// forBinary makes e keep tokens in files, which the built binary can read
+// (it cannot share e's in-memory stores), and log in through e's scripted
+// browser.
+func (e *opEnv) forBinary() {
+	e.env["OAT_STORAGE"] = "file"
+	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+}
+
 // buildOat builds the oat binary once per test run.
 var buildOat = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "oat-bin-")
@@ -39,16 +61,9 @@ func (b *buildError) Error() string { return b.err.Error() + ": " + b.out }
 // TestParallelTokenRefreshesOnce runs 20 oat processes at once on an expired
 // token: all print the same new token and the provider sees one refresh.
 func TestParallelTokenRefreshesOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	e := newOPEnv(t, config.FlowPKCE)
-	e.env["OAT_STORAGE"] = "file"
-	e.configure = func(f *Factory) { f.Browser = e.browser.Open }
+	e.forBinary()
 	e.mustRun(0, "login")
 
 	// Let the access token expire (as if its time had passed).

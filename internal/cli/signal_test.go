@@ -20,13 +20,7 @@ import (
 // its browser callback: Main's signal wiring must turn it into exit 130 and
 // "oat: interrupted", with nothing stored.
 func TestCtrlCInterruptsLogin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin, err := buildOat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := oatBinary(t)
 	e := newOPEnv(t, config.FlowPKCE)
 	env := []string{"PATH=" + os.Getenv("PATH"), "OAT_STORAGE=file", "OAT_BROWSER=true"} // a browser that does nothing
 	for k, v := range e.env {
