@@ -57,16 +57,7 @@ func ReadUserFile(path string, max int64) ([]byte, error) {
 }
 
 func readFile(path string, max int64, follow bool) ([]byte, error) {
-	flag := os.O_RDONLY | openNonBlock
-	if !follow {
-		flag |= openNoFollow
-		if openNoFollow == 0 { // no O_NOFOLLOW (Windows): look first
-			if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, unsafeFile(path, "is a symbolic link, which oat does not follow in its own folders")
-			}
-		}
-	}
-	f, err := os.OpenFile(path, flag, 0)
+	f, fi, err := openRead(path, follow)
 	if err != nil {
 		if !follow && isLoop(err) {
 			return nil, unsafeFile(path, "is a symbolic link, which oat does not follow in its own folders")
@@ -74,10 +65,6 @@ func readFile(path string, max int64, follow bool) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if err := checkFile(path, fi, max, follow); err != nil {
 		return nil, err
 	}
