@@ -126,7 +126,6 @@ func fastCommand(args []string) func(*Factory) *cobra.Command {
 // newRootCmd builds the root with every command, or with only the command
 // only makes.
 func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
-	version, commit, date := build.Info()
 	root := &cobra.Command{
 		Use:   "oat",
 		Short: "Get, keep, renew, inspect and revoke OAuth 2.0 / OpenID Connect tokens",
@@ -140,7 +139,6 @@ Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 login required,
 4 temporary failure (retry may help), 5 token verification failed, 6 token
 storage unavailable, 130 interrupted. oat exec and oat curl exit with their
 command's code (126 cannot run, 127 not found for exec).`,
-		Version:       versionString(version, commit, date),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,8 +169,14 @@ command's code (126 cannot run, 127 not found for exec).`,
 
 	if only != nil {
 		root.AddCommand(only(f))
+		// A fast root is never asked for `completion` or `--version` (those
+		// command lines take the whole tree): it skips cobra's completion
+		// command (four shells' help texts formatted on every run) and
+		// reading the build information.
+		root.CompletionOptions.DisableDefaultCmd = true
 		return root
 	}
+	root.Version = versionString(build.Info())
 	root.AddCommand(
 		newCmdLogin(f, nil),
 		newCmdToken(f, nil),

@@ -114,3 +114,35 @@ func TestInterruptHandlerOnlyWhenWaiting(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A fast root holds its command and cobra's help, nothing more: no
+// `completion` command (cobra formats four shells' help texts for it) and
+// no --version (the build information is not read). A cached `oat token`
+// stays near 200 allocations in-process; the whole tree was over 600.
+func TestFastRootBuildsOnlyItsCommand(t *testing.T) {
+	getenv := benchEnv(t)
+	run := func() *cobra.Command {
+		f := NewFactory(strings.NewReader(""), io.Discard, io.Discard, getenv)
+		f.StoreFor = isolatedStores(t, getenv)
+		root := newRootCmd(f, fastCommand([]string{"token"}))
+		root.SetArgs([]string{"token"})
+		if _, err := root.ExecuteContextC(context.Background()); err != nil {
+			t.Fatalf("oat token: %v", err)
+		}
+		return root
+	}
+	root := run()
+	var names []string
+	for _, c := range root.Commands() {
+		names = append(names, c.Name())
+	}
+	if strings.Join(names, " ") != "help token" || root.Version != "" {
+		t.Errorf("fast root of `oat token`: commands %q, version %q; want help and token only, no version", names, root.Version)
+	}
+	if raceEnabled {
+		return // the race detector changes allocation counts
+	}
+	if n := testing.AllocsPerRun(20, func() { run() }); n > 300 {
+		t.Errorf("a cached oat token took %.0f allocations in-process, want at most 300", n)
+	}
+}
