@@ -91,11 +91,11 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 	var e *tokencache.Entry
 	if o.Force {
 		e, err = m.Refresh(ctx)
-	} else if e = m.Cached(o.MinTTL); e == nil {
+	} else if e, err = m.Lookup(o.MinTTL); e == nil && err == nil {
 		// A renewal waits on the network or on the profile's lock: from
 		// here Ctrl-C must cancel it (a cached token needs no handler).
 		o.F.interruptible()
-		e, err = m.Token(ctx, o.MinTTL)
+		e, err = m.Renew(ctx, o.MinTTL)
 	}
 	if err != nil {
 		return err

@@ -182,13 +182,13 @@ func (m *Manager) isClientCredentials() bool {
 // current settings that is valid for at least minTTL; otherwise nil. It reads
 // one file and nothing else.
 func (m *Manager) Cached(minTTL time.Duration) *tokencache.Entry {
-	e, _ := m.cached(minTTL)
+	e, _ := m.Lookup(minTTL)
 	return e
 }
 
-// cached is Cached, but a cache file or folder that is not safely oat's own
+// Lookup is Cached, but a cache file or folder that is not safely oat's own
 // is an error: oat stops there rather than renew over it.
-func (m *Manager) cached(minTTL time.Duration) (*tokencache.Entry, error) {
+func (m *Manager) Lookup(minTTL time.Duration) (*tokencache.Entry, error) {
 	e, err := m.Cache.Load(m.key())
 	if errors.Is(err, fsutil.ErrUnsafe) {
 		return nil, err
@@ -218,9 +218,16 @@ func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
 // needed. Renewal happens under the profile's lock; a process that waited for
 // the lock uses the token the holder got.
 func (m *Manager) Token(ctx context.Context, minTTL time.Duration) (*tokencache.Entry, error) {
-	if e, err := m.cached(minTTL); e != nil || err != nil {
+	if e, err := m.Lookup(minTTL); e != nil || err != nil {
 		return e, err
 	}
+	return m.Renew(ctx, minTTL)
+}
+
+// Renew is Token for a caller whose Lookup just found no usable token: it
+// goes to the profile's lock without reading the cache again (under the
+// lock it does, for another process's renewal).
+func (m *Manager) Renew(ctx context.Context, minTTL time.Duration) (*tokencache.Entry, error) {
 	start := m.now()
 	return m.renewLocked(ctx, func(e *tokencache.Entry) bool {
 		// Renewed by another process while this one waited: use it, even if
