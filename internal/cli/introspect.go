@@ -27,7 +27,7 @@ type IntrospectOptions struct {
 	URL       string // --introspection-url
 }
 
-func newCmdIntrospect(f *Factory, runF func(context.Context, *IntrospectOptions) error) *cobra.Command {
+func newCmdIntrospect(f *Factory) *cobra.Command {
 	opts := &IntrospectOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "introspect [TOKEN|-]",
@@ -60,9 +60,6 @@ and the usual ones otherwise (4 for network failures, 5xx and 429).`,
 				if err := urlpolicy.Check("--introspection-url", opts.URL); err != nil {
 					return &UsageError{Err: err}
 				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runIntrospect(cmd.Context(), opts)
 		},

@@ -21,7 +21,7 @@ type LoginOptions struct {
 	Timeout   time.Duration
 }
 
-func newCmdLogin(f *Factory, runF func(context.Context, *LoginOptions) error) *cobra.Command {
+func newCmdLogin(f *Factory) *cobra.Command {
 	opts := &LoginOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -43,9 +43,6 @@ where no browser can open (SSH session, no display) and the server supports it.`
 			}
 			if opts.Timeout <= 0 {
 				return usageErrorf("--timeout must be positive")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runLogin(cmd.Context(), opts)
 		},

@@ -15,7 +15,7 @@ type ProfileRemoveOptions struct {
 	Name string
 }
 
-func newCmdProfileRemove(f *Factory, runF func(*ProfileRemoveOptions) error) *cobra.Command {
+func newCmdProfileRemove(f *Factory) *cobra.Command {
 	opts := &ProfileRemoveOptions{F: f}
 	return &cobra.Command{
 		Use:               "remove NAME",
@@ -25,9 +25,6 @@ func newCmdProfileRemove(f *Factory, runF func(*ProfileRemoveOptions) error) *co
 		ValidArgsFunction: f.completeProfileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
 			return runProfileRemove(opts)
 		},
 	}

@@ -99,7 +99,7 @@ func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
 // commands and their flags was most of what a cached `oat token` did
 // in-process.
 var fastCommands = map[string]func(*Factory) *cobra.Command{
-	"token":  func(f *Factory) *cobra.Command { return newCmdToken(f, nil) },
+	"token":  func(f *Factory) *cobra.Command { return newCmdToken(f) },
 	"decode": func(f *Factory) *cobra.Command { return newCmdDecode(f, nil) },
 }
 
@@ -174,17 +174,17 @@ command's code (126 cannot run, 127 not found for exec).`,
 		return root
 	}
 	root.AddCommand(
-		newCmdLogin(f, nil),
-		newCmdToken(f, nil),
-		newCmdRefresh(f, nil),
-		newCmdRevoke(f, nil),
-		newCmdStatus(f, nil),
+		newCmdLogin(f),
+		newCmdToken(f),
+		newCmdRefresh(f),
+		newCmdRevoke(f),
+		newCmdStatus(f),
 		newCmdDecode(f, nil),
-		newCmdExec(f, nil),
-		newCmdIntrospect(f, nil),
-		newCmdUserinfo(f, nil),
-		newCmdCurl(f, nil),
-		newCmdGitCredential(f, nil),
+		newCmdExec(f),
+		newCmdIntrospect(f),
+		newCmdUserinfo(f),
+		newCmdCurl(f),
+		newCmdGitCredential(f),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)

@@ -19,7 +19,7 @@ type UserinfoOptions struct {
 	URL      string // --userinfo-url
 }
 
-func newCmdUserinfo(f *Factory, runF func(context.Context, *UserinfoOptions) error) *cobra.Command {
+func newCmdUserinfo(f *Factory) *cobra.Command {
 	opts := &UserinfoOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "userinfo",
@@ -40,9 +40,6 @@ The endpoint is the userinfo_endpoint of the server's metadata, or
 				if err := urlpolicy.Check("--userinfo-url", opts.URL); err != nil {
 					return &UsageError{Err: err}
 				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runUserinfo(cmd.Context(), opts)
 		},

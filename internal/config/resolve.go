@@ -18,7 +18,6 @@ type Overrides struct {
 type Resolved struct {
 	Name        string  // profile name as the user knows it
 	Profile     Profile // merged settings
-	InFile      bool    // the profile exists in the config file
 	Key         string  // storage key: keychain user and cache file name
 	Fingerprint string  // settings that shape a token
 }
@@ -173,7 +172,7 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	}
 	filed := clone(f.Profiles[name])
 	filed.ApplyProvider()
-	r := &Resolved{Name: name, Profile: p, InFile: inFile, Fingerprint: Fingerprint(p)}
+	r := &Resolved{Name: name, Profile: p, Fingerprint: Fingerprint(p)}
 	if inFile && sameServerAndClient(p, filed) {
 		r.Key = name
 	} else {

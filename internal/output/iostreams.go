@@ -54,9 +54,6 @@ func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 // ColorEnabledErr reports whether coloured text may be written to ErrOut.
 func (s *IOStreams) ColorEnabledErr() bool { return s.errTTY && !s.noColor }
 
-// CanPrompt reports whether oat may ask the user something interactively.
-func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }
-
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
 	if !ok {
