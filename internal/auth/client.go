@@ -9,8 +9,6 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"github.com/oatcli/oat/internal/discovery"
 	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/jwt"
 )
 
 var timeNow = time.Now
@@ -286,23 +285,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 // when it received it: preferred_username, else email, else "". It only
 // decodes; the caller keeps the sub for when there is none.
 func DisplayName(idToken string) string {
-	parts := strings.Split(idToken, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		PreferredUsername any `json:"preferred_username"`
-		Email             any `json:"email"`
-	}
-	if json.Unmarshal(b, &claims) != nil {
-		return ""
-	}
-	for _, v := range []any{claims.PreferredUsername, claims.Email} {
-		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+	claims := jwt.Claims(idToken)
+	for _, name := range []string{"preferred_username", "email"} {
+		if s, ok := claims.String(name); ok && strings.TrimSpace(s) != "" {
 			return s
 		}
 	}
@@ -312,24 +297,13 @@ func DisplayName(idToken string) string {
 // jwtClaims returns the sub and exp claims of a JWT without verifying it
 // (for display and expiry only); zero values when the token is not a JWT.
 func jwtClaims(tok string) (string, time.Time) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", time.Time{}
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", time.Time{}
-	}
-	var claims struct {
-		Sub string  `json:"sub"`
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(b, &claims) != nil {
-		return "", time.Time{}
-	}
+	claims := jwt.Claims(tok)
+	sub, _ := claims.String("sub")
 	var exp time.Time
-	if claims.Exp > 0 {
-		exp = time.Unix(int64(claims.Exp), 0)
+	if v, ok := claims.Get("exp"); ok {
+		if t, ok := jwt.NumericDate(v); ok && t.Unix() > 0 {
+			exp = time.Unix(t.Unix(), 0)
+		}
 	}
-	return claims.Sub, exp
+	return sub, exp
 }
