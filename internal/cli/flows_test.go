@@ -500,6 +500,11 @@ func TestProfileRemoveWithKeychainDown(t *testing.T) {
 	if !strings.Contains(msg, "could not delete the refresh token in the keychain (service oat, user work)") || !strings.Contains(msg, "left behind") || !strings.Contains(msg, `Removed profile "work"`) {
 		t.Errorf("stderr = %q", msg)
 	}
+	// The reason, without the hint to opt in to file storage (it makes no
+	// sense when removing).
+	if !strings.Contains(msg, "keychain unavailable: no D-Bus session; it is left behind") || strings.Contains(msg, "OAT_STORAGE=file") {
+		t.Errorf("stderr = %q, want the reason without the opt-in hint", msg)
+	}
 	if strings.Contains(e.readConfig(), "[profiles.work]") {
 		t.Error("profile not removed")
 	}

@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
 )
 
 // ProfileRemoveOptions drive `oat profile remove`.
@@ -83,9 +84,9 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 // removeReason is a storage error without the hint to opt in to file
 // storage, which makes no sense when removing.
 func removeReason(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "; to keep the refresh token in a file"); i >= 0 {
-		msg = msg[:i]
+	var ue *keychain.UnavailableError
+	if errors.As(err, &ue) {
+		return ue.Problem()
 	}
-	return msg
+	return err.Error()
 }

@@ -46,11 +46,18 @@ func (m *Memory) Keys() []string {
 	return keys
 }
 
+func (m *Memory) hint() string {
+	if m.kind == KindKeychain {
+		return OptInHint
+	}
+	return ""
+}
+
 func (m *Memory) err() error {
 	if m.down == "" {
 		return nil
 	}
-	return &unavailableError{what: m.kind, reason: m.down, hint: m.kind == KindKeychain}
+	return &UnavailableError{What: m.kind, Reason: m.down, Hint: m.hint()}
 }
 
 // Get implements Store.
