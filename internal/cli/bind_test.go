@@ -15,6 +15,7 @@ import (
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -235,7 +236,7 @@ func TestServerFlagsStartFromAnEmptyProfile(t *testing.T) {
 	atDefault := new(recorder).on(dflt)
 	other := authtest.NewOP(t)
 	e := newTestEnv(t)
-	store := keychain.NewMemory()
+	store := keychaintest.NewMemory()
 	e.configure = func(f *Factory) {
 		f.Browser = authtest.NoBrowser(t)
 		f.StoreFor = func(string) (keychain.Store, error) { return store, nil }

@@ -89,7 +89,7 @@ func (e *testEnv) factory() *Factory {
 // isolatedStores is the refresh-token store of a test that injects none:
 // file storage in the test's own XDG_STATE_HOME, as oat does; the OS keychain
 // is refused and fails the test, because it would be the user's real one.
-// A test that needs the keychain injects a store (keychain.NewMemory, or
+// A test that needs the keychain injects a store (keychaintest.NewMemory, or
 // keychain.NewOS inside .ci/keyring-session's private keyring).
 func isolatedStores(t testing.TB, getenv func(string) string) func(kind string) (keychain.Store, error) {
 	return func(kind string) (keychain.Store, error) {

@@ -91,9 +91,6 @@ func started(cmd *cobra.Command) bool {
 	return cmd != nil && cmd.Annotations[startedAnnotation] == "1"
 }
 
-// NewRootCmd builds the whole command tree over f.
-func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
-
 // fastCommands are the commands scripts run often. A command line that
 // names one of them gets a root holding just it: building the other
 // commands and their flags was most of what a cached `oat token` did

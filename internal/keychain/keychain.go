@@ -1,5 +1,6 @@
 // Package keychain keeps refresh tokens: in the OS keychain (go-keyring), in
-// 0600 files when the user opted in to file storage, or in memory for tests.
+// 0600 files when the user opted in to file storage (keychaintest.Memory
+// keeps them in memory for tests).
 //
 // A key is a storage key (a profile name or adhoc-<hex>); the secret is the
 // refresh token itself. Errors never contain a secret.

@@ -15,12 +15,13 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // flakyStore fails Set after failSetAfter successful calls.
 type flakyStore struct {
-	*keychain.Memory
+	*keychaintest.Memory
 	sets, failSetAfter int
 }
 
@@ -71,7 +72,7 @@ func login(t *testing.T, m *Manager) *tokencache.Entry {
 func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	rt1, _ := mem.Get("work")
@@ -115,7 +116,7 @@ func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 }
 
 type readHook struct {
-	*keychain.Memory
+	*keychaintest.Memory
 	onGet func()
 }
 
@@ -127,7 +128,7 @@ func (r *readHook) Get(key string) (string, error) {
 func TestRotatedTokenStoredBeforeTheCache(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	st := &flakyStore{Memory: keychain.NewMemory(), failSetAfter: 1} // login's Set works, the rotation's fails
+	st := &flakyStore{Memory: keychaintest.NewMemory(), failSetAfter: 1} // login's Set works, the rotation's fails
 	m := newManager(t, op, st)
 	first := login(t, m)
 	_, err := m.Refresh(context.Background())
@@ -144,7 +145,7 @@ func TestRotatedTokenStoredBeforeTheCache(t *testing.T) {
 func TestSettingsChangeIsACacheMiss(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	if m.Cached(time.Minute) == nil {
@@ -168,7 +169,7 @@ func TestDiscoveryCachedForRenewals(t *testing.T) {
 		}
 		return false
 	})
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	login(t, m)
 	for range 3 {
 		if _, err := m.Refresh(context.Background()); err != nil {
@@ -194,7 +195,7 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 		}
 		return false
 	})
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	login(t, m)
 	requests.Store(0)
 	keys.Store(0)
@@ -230,7 +231,7 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t, authtest.WithAccessTokenTTL(30*time.Second))
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	first := login(t, m)
 	before := op.Grants("refresh_token")
 	for range 3 {
@@ -250,7 +251,7 @@ func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
 func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	rt1, _ := mem.Get("work")
@@ -281,7 +282,7 @@ func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 func TestLoginWithoutRefreshTokenDropsAnotherUsersToken(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t, authtest.WithRefreshTokenOnce())
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	b := keychain.NewBound(mem, m.Bindings)

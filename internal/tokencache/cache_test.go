@@ -2,7 +2,6 @@ package tokencache
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,7 +127,7 @@ func TestNotFound(t *testing.T) {
 	if err := c.Delete("work"); err != nil {
 		t.Fatalf("Delete of a missing entry: %v", err)
 	}
-	keys, err := cachedKeys(c)
+	keys, err := entryNames(c)
 	if err != nil || len(keys) != 0 {
 		t.Fatalf("Keys of a missing folder = %v, %v; want none", keys, err)
 	}
@@ -253,12 +252,19 @@ func TestKeysAndFileNames(t *testing.T) {
 	os.WriteFile(filepath.Join(c.Dir(), ".work.json.tmp123"), []byte("{}"), 0o600)
 	os.MkdirAll(filepath.Join(c.Dir(), "discovery"), 0o700)
 
-	got, err := cachedKeys(c)
+	got, err := entryNames(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(got)
-	want := slices.Clone(keys)
+	var want []string
+	for _, k := range keys {
+		name, err := fsutil.FileName(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("Keys = %q, want %q", got, want)
@@ -323,25 +329,22 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
-// cachedKeys lists the keys that have an entry, in file-name order. A missing
-// folder is an empty list.
-func cachedKeys(c *Cache) ([]string, error) {
+// entryNames lists the file names (fsutil.FileName of the key, without
+// the suffix) of the entries in c's folder. A missing folder is an empty list.
+func entryNames(c *Cache) ([]string, error) {
 	ents, err := os.ReadDir(c.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("listing the token cache: %w", err)
+		return nil, err
 	}
-	var keys []string
+	var names []string
 	for _, d := range ents {
 		name, ok := strings.CutSuffix(d.Name(), entrySuffix)
-		if !ok || d.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		if key, ok := fsutil.KeyName(name); ok {
-			keys = append(keys, key)
+		if ok && !d.IsDir() && !strings.HasPrefix(name, ".") {
+			names = append(names, name)
 		}
 	}
-	return keys, nil
+	return names, nil
 }
