@@ -83,31 +83,11 @@ func (c *Client) authStyle() (oauth2.AuthStyle, error) {
 }
 
 func (c *Client) clientAuth() string {
-	if c.Profile.ClientAuth != "" {
-		return c.Profile.ClientAuth
-	}
-	if c.Secret == "" {
-		return config.ClientAuthNone
-	}
+	var methods []string
 	if c.Endpoints != nil {
-		return defaultSecretAuth(c.Endpoints.TokenAuthMethods)
+		methods = c.Endpoints.TokenAuthMethods
 	}
-	return config.ClientAuthBasic
-}
-
-// defaultSecretAuth is the spec's default client_auth with a secret: the
-// first of the server's token_endpoint_auth_methods_supported that oat
-// supports, else basic (also when the server lists none).
-func defaultSecretAuth(supported []string) string {
-	for _, m := range supported {
-		switch m {
-		case "client_secret_basic":
-			return config.ClientAuthBasic
-		case "client_secret_post":
-			return config.ClientAuthPost
-		}
-	}
-	return config.ClientAuthBasic
+	return c.Profile.ClientAuthOrDefault(c.Secret != "", methods)
 }
 
 // secret is the secret to send: none sends none even when one is set.

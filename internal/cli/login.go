@@ -60,9 +60,8 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 		return err
 	}
 	p := m.Profile.Profile
-	flow := p.Flow
-	if flow == "" {
-		flow = config.FlowPKCE
+	flow := p.FlowOrDefault()
+	if p.Flow == "" {
 		if !f.canOpenBrowser() && !o.NoBrowser && m.HasDeviceEndpoint(ctx) {
 			flow = config.FlowDevice
 			fmt.Fprintln(f.IO.ErrOut, "No browser can be opened here: using the device flow (pass --flow pkce --no-browser to print a URL instead).")
@@ -100,7 +99,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 }
 
 func storageName(kind string) string {
-	if kind == "file" {
+	if kind == config.StorageFile {
 		return "file storage"
 	}
 	return "the keychain"

@@ -194,11 +194,7 @@ func runProfileList(o *ProfileListOptions) error {
 		if issuer == "" {
 			issuer = p.TokenURL
 		}
-		flow := p.Flow
-		if flow == "" {
-			flow = config.FlowPKCE
-		}
-		items = append(items, profileListItem{Name: n, Default: n == cfg.DefaultProfile, Issuer: issuer, ClientID: p.ClientID, Flow: flow})
+		items = append(items, profileListItem{Name: n, Default: n == cfg.DefaultProfile, Issuer: issuer, ClientID: p.ClientID, Flow: p.FlowOrDefault()})
 	}
 	if o.Output == "json" {
 		return output.WriteJSON(o.F.IO.Out, items)

@@ -45,10 +45,7 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 	}
 	// The profile's own tokens: its name is their key. Delete from the store
 	// the profile names and from the one OAT_STORAGE names, if another.
-	kinds := []string{cfg.Profiles[o.Name].Storage}
-	if kinds[0] == "" {
-		kinds[0] = config.StorageKeychain
-	}
+	kinds := []string{cfg.Profiles[o.Name].StorageOrDefault()}
 	if env := f.Getenv("OAT_STORAGE"); env != "" && env != kinds[0] {
 		kinds = append(kinds, env)
 	}

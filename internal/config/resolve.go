@@ -256,23 +256,3 @@ func merge(p *Profile, o Overrides) {
 		p.AuthParams[k] = v
 	}
 }
-
-// Defaults fills the documented defaults that do not depend on a server.
-func (p *Profile) Defaults(hasSecret bool) {
-	if p.ClientAuth == "" {
-		if hasSecret {
-			p.ClientAuth = ClientAuthBasic
-		} else {
-			p.ClientAuth = ClientAuthNone
-		}
-	}
-	if p.RedirectHost == "" {
-		p.RedirectHost = "127.0.0.1"
-	}
-	if p.RedirectPath == "" {
-		p.RedirectPath = "/callback"
-	}
-	if p.Storage == "" {
-		p.Storage = StorageKeychain
-	}
-}
