@@ -36,7 +36,7 @@ type Client struct {
 	Endpoints *Endpoints
 	Now       func() time.Time // for ID-token time checks; time.Now when nil
 	// JWKSCache, when set, is a file that keeps the issuer's JWKS between
-	// runs (see fileKeySet), so a renewal's ID token is verified without a
+	// runs (see jwt.KeySet), so a renewal's ID token is verified without a
 	// second request. Empty: the keys are fetched each time.
 	JWKSCache string
 	// Getenv reads client_assertion sources (env:, github-actions);
@@ -210,17 +210,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	if e.Issuer == "" || e.JWKSURL == "" {
 		return nil, errors.New("id token: cannot verify it without the issuer's keys: set issuer (and jwks_url if it has no discovery document)")
 	}
-	var (
-		keys oidc.KeySet
-		fks  *fileKeySet
-	)
-	if c.JWKSCache != "" {
-		fks = &fileKeySet{path: c.JWKSCache, url: e.JWKSURL, hc: c.checkedClient()}
-		keys = fks
-	} else {
-		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
-		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
-	}
+	// One KeySet (jwt's) for every ID-token check: kept in the JWKS cache
+	// file when the session gave one, else fetched each time.
+	keys := &jwt.KeySet{URL: e.JWKSURL, HTTP: c.httpClient(), CacheFile: c.JWKSCache}
 	templated := strings.Contains(e.Issuer, discovery.TenantTemplate)
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
@@ -241,11 +233,11 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		// go-oidc keeps only the text of a key-fetch failure; a temporary
 		// one (network, 5xx, 429) must still exit 4.
 		var tmp *httpx.TemporaryError
-		if fks != nil && errors.As(fks.fetchErr, &tmp) {
+		if errors.As(keys.FetchErr, &tmp) {
 			return nil, fmt.Errorf("id token: %w", tmp)
 		}
-		if fks != nil && errors.Is(fks.fetchErr, fsutil.ErrUnsafe) {
-			return nil, fks.fetchErr
+		if errors.Is(keys.FetchErr, fsutil.ErrUnsafe) {
+			return nil, keys.FetchErr
 		}
 		var te *oidc.TokenExpiredError
 		switch {
