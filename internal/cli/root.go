@@ -64,25 +64,26 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	var se *SilentExit
-	if errors.As(err, &se) {
-		return se.Code
-	}
 	var ue *UsageError
 	if !started(cmd) && !errors.As(err, &ue) {
 		// cobra rejected the command line (unknown command, wrong number of
 		// arguments) before the command ran.
 		err = &UsageError{Err: err}
 	}
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	code := ExitCode(err, ctx.Err() != nil)
+	var se *SilentExit
+	switch {
+	case errors.As(err, &se):
+		// A child program ended oat; it has said whatever it had to.
+	case code == ExitInterrupted:
 		fmt.Fprintln(f.IO.ErrOut, "oat: interrupted")
-		return ExitInterrupted
+	default:
+		fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
+		if errors.As(err, &ue) && cmd != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
-	if errors.As(err, &ue) && cmd != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-	}
-	return ExitCode(err, ctx.Err() != nil)
+	return code
 }
 
 const startedAnnotation = "oat.started"

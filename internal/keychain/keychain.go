@@ -9,6 +9,7 @@ package keychain
 import (
 	"errors"
 
+	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/fsutil"
 )
 
@@ -36,10 +37,10 @@ type Store interface {
 	Kind() string
 }
 
-// Kinds of store, as Store.Kind returns them.
+// Kinds of store, as Store.Kind returns them: the storage setting's values.
 const (
-	KindKeychain = "keychain"
-	KindFile     = "file"
+	KindKeychain = config.StorageKeychain
+	KindFile     = config.StorageFile
 )
 
 // OptInHint tells the user how to leave the keychain out.
