@@ -70,11 +70,7 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return errors.New(noCurlMsg)
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	m, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

@@ -147,10 +147,8 @@ not be fetched (network, 5xx), 5 verification failed.`,
 				return usageErrorf("--leeway must not be negative")
 			}
 			for _, u := range []struct{ flag, v string }{{"--jwks-url", opts.JWKSURL}, {"--issuer", opts.Issuer}} {
-				if u.v != "" {
-					if err := urlpolicy.Check(u.flag, u.v); err != nil {
-						return usageErrorf("%v", err)
-					}
+				if err := checkURLFlag(u.flag, u.v); err != nil {
+					return err
 				}
 			}
 			if opts.SecretEnv != "" && opts.Getenv(opts.SecretEnv) == "" {

@@ -83,11 +83,7 @@ func runExec(ctx context.Context, o *ExecOptions) error {
 		}
 		return &CodeError{Code: code, Err: fmt.Errorf("exec: %q %s: %v", o.Args[0], what, unwrapExecError(err))}
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	m, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

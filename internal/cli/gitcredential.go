@@ -169,7 +169,7 @@ func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCreden
 			termsafe.Escape(c.attrs["protocol"]), termsafe.Escape(c.attrs["host"]))
 		return nil
 	}
-	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
+	_, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/termsafe"
-	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // IntrospectOptions drive `oat introspect`.
@@ -56,10 +55,8 @@ and the usual ones otherwise (4 for network failures, 5xx and 429).`,
 					opts.Token = args[0]
 				}
 			}
-			if opts.URL != "" {
-				if err := urlpolicy.Check("--introspection-url", opts.URL); err != nil {
-					return &UsageError{Err: err}
-				}
+			if err := checkURLFlag("--introspection-url", opts.URL); err != nil {
+				return err
 			}
 			return runIntrospect(cmd.Context(), opts)
 		},

@@ -409,16 +409,19 @@ type ProfileUseOptions struct {
 
 func newCmdProfileUse(f *Factory) *cobra.Command {
 	opts := &ProfileUseOptions{F: f}
-	return &cobra.Command{
-		Use:               "use NAME",
-		Short:             "Make NAME the default profile",
-		Args:              exactArgs(1, "NAME"),
-		ValidArgsFunction: f.completeProfileArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			return runProfileUse(opts)
-		},
-	}
+	return profileNameCmd(f, &cobra.Command{Use: "use NAME", Short: "Make NAME the default profile"}, func(name string) error {
+		opts.Name = name
+		return runProfileUse(opts)
+	})
+}
+
+// profileNameCmd completes cmd as a `profile VERB NAME` command: one
+// argument, a profile name (completed from the config), handed to run.
+func profileNameCmd(f *Factory, cmd *cobra.Command, run func(name string) error) *cobra.Command {
+	cmd.Args = exactArgs(1, "NAME")
+	cmd.ValidArgsFunction = f.completeProfileArg
+	cmd.RunE = func(_ *cobra.Command, args []string) error { return run(args[0]) }
+	return cmd
 }
 
 func runProfileUse(o *ProfileUseOptions) error {

@@ -18,17 +18,14 @@ type ProfileRemoveOptions struct {
 
 func newCmdProfileRemove(f *Factory) *cobra.Command {
 	opts := &ProfileRemoveOptions{F: f}
-	return &cobra.Command{
-		Use:               "remove NAME",
-		Aliases:           []string{"rm"},
-		Short:             "Remove a profile and delete its stored tokens",
-		Args:              exactArgs(1, "NAME"),
-		ValidArgsFunction: f.completeProfileArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			return runProfileRemove(opts)
-		},
-	}
+	return profileNameCmd(f, &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Remove a profile and delete its stored tokens",
+	}, func(name string) error {
+		opts.Name = name
+		return runProfileRemove(opts)
+	})
 }
 
 // runProfileRemove deletes the profile's tokens (keychain or file, and cache)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/session"
-	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // UserinfoOptions drive `oat userinfo`.
@@ -36,10 +35,8 @@ The endpoint is the userinfo_endpoint of the server's metadata, or
 			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
 				return err
 			}
-			if opts.URL != "" {
-				if err := urlpolicy.Check("--userinfo-url", opts.URL); err != nil {
-					return &UsageError{Err: err}
-				}
+			if err := checkURLFlag("--userinfo-url", opts.URL); err != nil {
+				return err
 			}
 			return runUserinfo(cmd.Context(), opts)
 		},
