@@ -62,7 +62,8 @@ func (e *testEnv) configPath() string {
 }
 
 func (e *testEnv) factory() *Factory {
-	io, in, out, errOut := output.Test()
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	io := output.New(in, out, errOut, nil) // buffers: no TTY
 	e.in, e.out, e.errOut = in, out, errOut
 	now := time.Now
 	if !e.now.IsZero() {

@@ -4,7 +4,6 @@
 package output
 
 import (
-	"bytes"
 	"io"
 	"os"
 )
@@ -30,12 +29,6 @@ func New(in io.Reader, out, errOut io.Writer, getenv func(string) string) *IOStr
 		s.noColor = true
 	}
 	return s
-}
-
-// Test returns streams over buffers, none of them a TTY.
-func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
-	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
 }
 
 func (s *IOStreams) IsStdinTTY() bool  { return s.inTTY }
