@@ -228,6 +228,39 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// A JWKS the renewal cannot fetch for a reason that may go away (here a 503)
+// fails the renewal as a *httpx.TemporaryError (exit 4), through jwt.KeySet's
+// FetchErr, which go-oidc's verifier would otherwise reduce to text; a JWKS
+// that is gone (404) is not temporary.
+func TestRefreshWithTheKeysDownIsTemporary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status    int
+		temporary bool
+	}{{http.StatusServiceUnavailable, true}, {http.StatusNotFound, false}} {
+		op := authtest.NewOP(t)
+		m := newManager(t, op, keychaintest.NewMemory())
+		login(t, m)
+		if err := os.Remove(m.jwksPath(op.Issuer + "/keys")); err != nil {
+			t.Fatal(err) // the login kept the keys: this test needs them gone
+		}
+		op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path != "/keys" {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			w.Write([]byte(`{}`))
+			return true
+		})
+		_, err := m.Refresh(context.Background())
+		var te *httpx.TemporaryError
+		if err == nil || errors.As(err, &te) != tc.temporary {
+			t.Errorf("keys answering %d: err = %v, want temporary %v", tc.status, err, tc.temporary)
+		}
+	}
+}
+
 func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t, authtest.WithAccessTokenTTL(30*time.Second))
