@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
+)
+
+// dpopEnv is an opEnv whose profile "work" has dpop = true and gets its
+// tokens from a DPoP-checking token endpoint in front of the OP's, with a
+// DPoP-protected API that takes that endpoint's tokens.
+type dpopEnv struct {
+	*opEnv
+	as  *authtest.DPoPServer
+	api *authtest.DPoPAPI
+}
+
+func newDPoPEnv(t *testing.T, flow string) *dpopEnv {
+	t.Helper()
+	e := &dpopEnv{opEnv: newOPEnv(t, flow)}
+	e.as = authtest.NewDPoPServer(t, e.op.Issuer+"/oauth/token")
+	e.api = authtest.NewDPoPAPI(t, e.as)
+	e.mustRun(0, "profile", "set", "work", "token_url", e.as.TokenURL)
+	e.mustRun(0, "profile", "set", "work", "dpop", "true")
+	return e
+}
+
+// storedKey is the DPoP key in the keychain store, as oat keeps it.
+func (e *dpopEnv) storedKey() *dpop.Key {
+	e.t.Helper()
+	b, err := e.store.Get("work:dpop")
+	if err != nil {
+		e.t.Fatalf("no DPoP key stored: %v", err)
+	}
+	k, err := dpop.ParseKey([]byte(b))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k
+}
+
+// privatePart is the d of the stored key, which must never be shown.
+func (e *dpopEnv) privatePart() string {
+	e.t.Helper()
+	b, _ := e.store.Get("work:dpop")
+	var j struct{ D string }
+	if json.Unmarshal([]byte(b), &j) != nil || j.D == "" {
+		e.t.Fatalf("stored DPoP key has no private part")
+	}
+	return j.D
+}
+
+func (e *dpopEnv) lastProof(grant string) authtest.Proof {
+	e.t.Helper()
+	ps := e.as.Proofs()
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].Grant == grant {
+			return ps[i]
+		}
+	}
+	e.t.Fatalf("the token endpoint accepted no proof for %s (refused: %q)", grant, e.as.Refused())
+	return authtest.Proof{}
+}
+
+func send(t *testing.T, method, url string, header map[string]string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// The issue's "done when": login with dpop = true binds the tokens to a new
+// key (proofs at the token endpoint, token_type DPoP); oat curl works
+// against a DPoP-protected API, while the same token as a Bearer token or
+// without a proof is refused there; --dpop-proof prints headers another
+// client can send (once: the proof's jti is single use); renewal after
+// expiry proves the same key and honours the server's nonce; revoke deletes
+// the key and the next login makes another one. The private key is never
+// shown.
+func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
+	t.Parallel()
+	e := newDPoPEnv(t, config.FlowPKCE)
+
+	e.mustRun(0, "login")
+	k1 := e.storedKey()
+	if p := e.lastProof("authorization_code"); p.JKT != k1.JKT() || p.Method != "POST" || p.URL != e.as.TokenURL {
+		t.Fatalf("code exchange proof %+v, stored key %s", p, k1.JKT())
+	}
+	if q := e.browser.Opened()[0]; !strings.Contains(q, "dpop_jkt="+k1.JKT()) {
+		t.Errorf("the authorization request does not name the key (dpop_jkt): %s", q)
+	}
+	secret := e.privatePart()
+	var shown strings.Builder
+	run := func(want int, args ...string) {
+		t.Helper()
+		e.mustRun(want, args...)
+		shown.WriteString(e.out.String() + e.errOut.String())
+	}
+
+	run(0, "token", "-o", "json")
+	var tj tokenJSON
+	if err := json.Unmarshal(e.out.Bytes(), &tj); err != nil || tj.TokenType != "DPoP" {
+		t.Fatalf("token -o json: %v %s", err, e.out)
+	}
+	at := tj.AccessToken
+	run(0, "token", "-o", "header")
+	if e.out.String() != "Authorization: DPoP "+at+"\n" {
+		t.Errorf("token -o header = %q", e.out)
+	}
+
+	// oat curl: the API takes it, with a proof naming curl's method and URL.
+	run(0, curlArgv(e.api.URL+"/v1/me?x=1")...)
+	if e.out.String() != `{"ok":true}`+"\n" {
+		t.Fatalf("oat curl: stdout %q, stderr %q, API refused %q", e.out, e.errOut, e.api.Refused())
+	}
+	run(0, curlArgv("-X", "PUT", "-d", "a=b", e.api.URL+"/v1/items/7")...)
+	ps := e.api.Proofs()
+	if len(ps) != 2 || ps[0].Method != "GET" || ps[0].URL != e.api.URL+"/v1/me" || ps[1].Method != "PUT" ||
+		ps[1].URL != e.api.URL+"/v1/items/7" || ps[0].JKT != k1.JKT() || ps[0].ATH != dpop.ATH(at) {
+		t.Errorf("API proofs %+v", ps)
+	}
+	// The same token without a proof, or as a Bearer token: refused.
+	if s := send(t, "GET", e.api.URL+"/v1/me", map[string]string{"Authorization": "Bearer " + at}); s != http.StatusUnauthorized {
+		t.Errorf("Bearer: status %d", s)
+	}
+	if s := send(t, "GET", e.api.URL+"/v1/me", map[string]string{"Authorization": "DPoP " + at}); s != http.StatusUnauthorized {
+		t.Errorf("DPoP without a proof: status %d", s)
+	}
+	// oat curl refuses what its proof cannot name.
+	if code := e.run(curlArgv(e.api.URL+"/a", e.api.URL+"/b")...); code != ExitUsage || !strings.Contains(e.errOut.String(), "exactly one URL") {
+		t.Errorf("two URLs: exit %d, stderr %q", code, e.errOut)
+	}
+
+	// --dpop-proof: two headers another client sends as they are; a proof
+	// is good for one request.
+	run(0, "token", "--dpop-proof", "DELETE", e.api.URL+"/v1/items/7")
+	lines := strings.Split(strings.TrimSuffix(e.out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "Authorization: DPoP "+at || !strings.HasPrefix(lines[1], "DPoP: ") {
+		t.Fatalf("--dpop-proof output %q", e.out)
+	}
+	h := map[string]string{"Authorization": "DPoP " + at, "DPoP": strings.TrimPrefix(lines[1], "DPoP: ")}
+	if s := send(t, "DELETE", e.api.URL+"/v1/items/7", h); s != http.StatusOK {
+		t.Errorf("--dpop-proof headers: status %d (refused %q)", s, e.api.Refused())
+	}
+	if s := send(t, "DELETE", e.api.URL+"/v1/items/7", h); s != http.StatusUnauthorized {
+		t.Errorf("the same proof twice: status %d", s)
+	}
+	if s := send(t, "GET", e.api.URL+"/v1/items/7", h); s != http.StatusUnauthorized {
+		t.Errorf("the proof for another method: status %d", s)
+	}
+
+	// Renewal after expiry: the same key, and the server's nonce honoured.
+	e.expire("work")
+	e.as.DemandNonce("as-nonce-1")
+	run(0, "token")
+	if p := e.lastProof(refreshGrant); p.JKT != k1.JKT() || p.Nonce != "as-nonce-1" {
+		t.Errorf("refresh proof %+v, want key %s and the nonce", p, k1.JKT())
+	}
+	if r := e.as.Refused(); len(r) != 1 || r[0] != "nonce" {
+		t.Errorf("the token endpoint refused %q, want one request without the nonce", r)
+	}
+	if at2 := strings.TrimSpace(e.out.String()); at2 == at || at2 == "" {
+		t.Errorf("no new access token after renewal")
+	}
+	run(0, curlArgv(e.api.URL+"/v1/me")...)
+
+	// Revoke deletes the key; the next login makes another one.
+	run(0, "revoke")
+	if _, err := e.store.Get("work:dpop"); err == nil {
+		t.Errorf("the DPoP key outlived revoke")
+	}
+	run(0, "login")
+	if k2 := e.storedKey(); k2.JKT() == k1.JKT() || e.lastProof("authorization_code").JKT != k2.JKT() {
+		t.Errorf("re-login kept the key %s", k1.JKT())
+	}
+	if strings.Contains(shown.String(), secret) || strings.Contains(shown.String(), e.privatePart()) {
+		t.Errorf("the private key was shown")
+	}
+}
+
+// A refresh token is sent only with a proof of the key it is bound to: a
+// stored key that is not that one (or none) means login, with nothing sent;
+// so does turning dpop off after a DPoP login.
+func TestDPoPRefreshNeedsItsOwnKey(t *testing.T) {
+	t.Parallel()
+	e := newDPoPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "login")
+	other, _ := dpop.NewKey()
+	b, _ := other.Marshal()
+	if err := e.store.Set("work:dpop", string(b)); err != nil {
+		t.Fatal(err)
+	}
+	requests := func() int { return len(e.as.Proofs()) + len(e.as.Refused()) }
+	before := requests()
+	if code := e.run("refresh"); code != ExitLoginRequired || !strings.Contains(e.errOut.String(), "DPoP key") {
+		t.Errorf("refresh with another key: exit %d, stderr %q", code, e.errOut)
+	}
+	if n := requests(); n != before {
+		t.Errorf("the refresh token was sent (%d token requests)", n-before)
+	}
+
+	e.mustRun(0, "login")
+	e.mustRun(0, "profile", "set", "work", "dpop", "false")
+	if code := e.run("token"); code != ExitLoginRequired || !strings.Contains(e.errOut.String(), "dpop was turned on or off") {
+		t.Errorf("dpop turned off: exit %d, stderr %q", code, e.errOut)
+	}
+}
+
+// A machine profile (client credentials) with dpop: the key is made and
+// stored at the first grant and proves every later one.
+func TestDPoPClientCredentials(t *testing.T) {
+	t.Parallel()
+	e := newDPoPEnv(t, config.FlowClientCredentials)
+	e.mustRun(0, "token", "-o", "json")
+	if !strings.Contains(e.out.String(), `"token_type": "DPoP"`) {
+		t.Fatalf("token -o json = %s", e.out)
+	}
+	k := e.storedKey()
+	e.mustRun(0, "refresh")
+	ps := e.as.Proofs()
+	if len(ps) != 2 || ps[0].JKT != k.JKT() || ps[1].JKT != k.JKT() || ps[1].Grant != "client_credentials" {
+		t.Errorf("client-credentials proofs %+v, key %s", ps, k.JKT())
+	}
+	e.mustRun(0, curlArgv(e.api.URL+"/x")...)
+}
