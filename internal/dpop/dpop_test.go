@@ -101,7 +101,7 @@ func TestKeyRoundTripsAndNeverPrintsItsSecret(t *testing.T) {
 func TestChallengeError(t *testing.T) {
 	for in, want := range map[string]string{
 		`DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`: "use_dpop_nonce",
-		`Bearer error="invalid_token", DPoP algs="ES256", error="use_dpop_nonce"`:                         "use_dpop_nonce",
+		`Bearer error="invalid_token", DPoP algs="ES256", error="use_dpop_nonce"`:                       "use_dpop_nonce",
 		`Bearer error="use_dpop_nonce"`:        "",
 		`DPoP algs="ES256 PS256"`:              "",
 		`dpop error=use_dpop_nonce`:            "use_dpop_nonce",

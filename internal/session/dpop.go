@@ -96,7 +96,7 @@ func (m *Manager) saveDPoPKey(st *keychain.Bound, k *dpop.Key) error {
 // says to renew or log in.
 func (m *Manager) DPoPKey(e *tokencache.Entry) (*dpop.Key, error) {
 	if e == nil || e.DPoPJKT == "" {
-		return nil, ErrNoDPoPKey
+		return nil, fmt.Errorf("%w: the access token is DPoP-bound, but oat did not request it with a key of its own (set dpop = true in the profile and log in again)", ErrNoDPoPKey)
 	}
 	st, err := m.store()
 	if err != nil {
