@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -124,7 +125,7 @@ func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
 
 	// oat curl: the API takes it, with a proof naming curl's method and URL.
 	run(0, curlArgv(e.api.URL+"/v1/me?x=1")...)
-	if e.out.String() != `{"ok":true}`+"\n" {
+	if !strings.HasPrefix(e.out.String(), `{"ok":true`) {
 		t.Fatalf("oat curl: stdout %q, stderr %q, API refused %q", e.out, e.errOut, e.api.Refused())
 	}
 	run(0, curlArgv("-X", "PUT", "-d", "a=b", e.api.URL+"/v1/items/7")...)
@@ -177,6 +178,18 @@ func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
 		t.Errorf("no new access token after renewal")
 	}
 	run(0, curlArgv(e.api.URL+"/v1/me")...)
+
+	// oat's own resource request, userinfo, proves too, and honours the
+	// resource server's nonce (401 use_dpop_nonce, then once more).
+	e.api.DemandNonce("rs-nonce-1")
+	run(0, "userinfo", "--userinfo-url", e.api.URL+"/userinfo")
+	if ps := e.api.Proofs(); ps[len(ps)-1].Nonce != "rs-nonce-1" || ps[len(ps)-1].URL != e.api.URL+"/userinfo" {
+		t.Errorf("userinfo proof %+v", ps[len(ps)-1])
+	}
+	if !strings.Contains(e.out.String(), `"sub": "`+authtest.Subject+`"`) {
+		t.Errorf("userinfo printed %q", e.out)
+	}
+	e.api.DemandNonce("")
 
 	// Revoke deletes the key; the next login makes another one.
 	run(0, "revoke")
@@ -236,4 +249,82 @@ func TestDPoPClientCredentials(t *testing.T) {
 		t.Errorf("client-credentials proofs %+v, key %s", ps, k.JKT())
 	}
 	e.mustRun(0, curlArgv(e.api.URL+"/x")...)
+
+	// Ad hoc, from flags alone (CI): --dpop.
+	e.mustRun(0, "token", "-p", "ci", "--flow", "client-credentials", "--token-url", e.as.TokenURL,
+		"--client-id", e.op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv, "--dpop", "-o", "json")
+	if !strings.Contains(e.out.String(), `"token_type": "DPoP"`) {
+		t.Fatalf("ad hoc token -o json = %s", e.out)
+	}
+}
+
+// The device flow's polls carry proofs too, from the first one, and a
+// nonce the token endpoint demands from the start is honoured.
+func TestDPoPDeviceLogin(t *testing.T) {
+	t.Parallel()
+	e := &dpopEnv{opEnv: newOPEnv(t, config.FlowDevice, authtest.WithDeviceInterval(1))}
+	e.as = authtest.NewDPoPServer(t, e.op.Issuer+"/oauth/token")
+	e.mustRun(0, "profile", "set", "work", "token_url", e.as.TokenURL)
+	e.mustRun(0, "profile", "set", "work", "dpop", "true")
+	e.configure = chain(e.configure, func(f *Factory) {
+		f.Browser = func(u string) error {
+			pu, err := url.Parse(u)
+			if err != nil {
+				return err
+			}
+			go e.op.ApproveDevice(t, pu.Query().Get("user_code"))
+			return nil
+		}
+	})
+	e.as.DemandNonce("device-nonce")
+	e.mustRun(0, "login")
+	p := e.lastProof("urn:ietf:params:oauth:grant-type:device_code")
+	if p.JKT != e.storedKey().JKT() || p.Nonce != "device-nonce" {
+		t.Errorf("device proof %+v", p)
+	}
+	e.mustRun(0, "token", "-o", "json")
+	if !strings.Contains(e.out.String(), `"token_type": "DPoP"`) {
+		t.Errorf("token -o json = %s", e.out)
+	}
+}
+
+func TestCurlRequestFromArgs(t *testing.T) {
+	t.Parallel()
+	const u = "https://api.example.com/v1/x"
+	for _, tc := range []struct {
+		args         []string
+		method, url  string
+		errSubstring string
+	}{
+		{args: []string{"-fsS", u}, method: "GET", url: u},
+		{args: []string{"-sSXPOST", u}, method: "POST", url: u},
+		{args: []string{"--request", "PATCH", "--url", u}, method: "PATCH", url: u},
+		{args: []string{"-d", "a=b", u}, method: "POST", url: u},
+		{args: []string{"--json", "{}", u}, method: "POST", url: u},
+		{args: []string{"-G", "-d", "q=1", u}, method: "GET", url: u},
+		{args: []string{"-I", u}, method: "HEAD", url: u},
+		{args: []string{"-T", "f.txt", u}, method: "PUT", url: u},
+		{args: []string{"-H", "X-Y: https://other.example/", "-e", "https://ref.example/", "-x", "http://proxy:3128", u}, method: "GET", url: u},
+		{args: []string{"-o", "out", u, "-H", "A: b"}, method: "GET", url: u},
+		{args: []string{"-g", "https://api.example.com/a[1]"}, method: "GET", url: "https://api.example.com/a[1]"},
+		{args: []string{u, u + "2"}, errSubstring: "exactly one URL"},
+		{args: []string{"-fsS"}, errSubstring: "exactly one URL"},
+		{args: []string{u, "--next", u}, errSubstring: "--next"},
+		{args: []string{"-K", "cfg", u}, errSubstring: "--config"},
+		{args: []string{"api.example.com/x"}, errSubstring: "scheme"},
+		{args: []string{"https://api.example.com/{a,b}"}, errSubstring: "globbing"},
+		{args: []string{"--request-target", "*", u}, errSubstring: "request-target"},
+		{args: []string{u, "-X"}, errSubstring: "needs a value"},
+	} {
+		m, got, err := curlRequest(tc.args)
+		if tc.errSubstring != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errSubstring) {
+				t.Errorf("%q: err %v, want %q", tc.args, err, tc.errSubstring)
+			}
+			continue
+		}
+		if err != nil || m != tc.method || got != tc.url {
+			t.Errorf("%q: %s %s %v, want %s %s", tc.args, m, got, err, tc.method, tc.url)
+		}
+	}
 }

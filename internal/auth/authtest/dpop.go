@@ -266,7 +266,7 @@ func (s *DPoPServer) serve(w http.ResponseWriter, r *http.Request) {
 	if n, ok := m["expires_in"].(float64); ok {
 		life = time.Duration(n) * time.Second
 	}
-	at, err := s.mint(p.JKT, life)
+	at, err := s.mint(p.JKT, life, idTokenSub(m["id_token"]))
 	if err != nil {
 		oauthError(w, 500, "server_error", err.Error())
 		return
@@ -289,7 +289,22 @@ type atClaims struct {
 	} `json:"cnf"`
 }
 
-func (s *DPoPServer) mint(jkt string, life time.Duration) (string, error) {
+// idTokenSub is the sub of the upstream's ID token (read, not verified:
+// it came from the OP over loopback), "" when there is none.
+func idTokenSub(v any) string {
+	raw, _ := v.(string)
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		return ""
+	}
+	var c jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&c) != nil {
+		return ""
+	}
+	return c.Subject
+}
+
+func (s *DPoPServer) mint(jkt string, life time.Duration, sub string) (string, error) {
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: s.key}, (&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
 		return "", err
@@ -298,7 +313,7 @@ func (s *DPoPServer) mint(jkt string, life time.Duration) (string, error) {
 	var c atClaims
 	c.Issuer, c.ID = s.URL, rand.Text()
 	c.IssuedAt, c.Expiry = jwt.NewNumericDate(now), jwt.NewNumericDate(now.Add(life))
-	c.Cnf.JKT = jkt
+	c.Cnf.JKT, c.Subject = jkt, sub
 	return jwt.Signed(sig).Claims(c).Serialize()
 }
 
@@ -307,7 +322,8 @@ func (s *DPoPServer) mint(jkt string, life time.Duration) (string, error) {
 // DPoPServer minted and has not expired, and a DPoP proof that passes every
 // §4.3 check, whose ath is the token's hash and whose key is the token's
 // cnf.jkt. A Bearer token, or a DPoP token without a proof, gets 401 with a
-// DPoP challenge. It answers 200 with {"ok":true}.
+// DPoP challenge. It answers 200 with {"ok":true}, and the token's sub
+// (from the OP's ID token) when it has one, as a UserInfo endpoint would.
 type DPoPAPI struct {
 	*httptest.Server
 	as    *DPoPServer
@@ -378,5 +394,9 @@ func (a *DPoPAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	a.check.record(*p)
 	w.Header().Set("Content-Type", "application/json")
+	if c.Subject != "" {
+		fmt.Fprintf(w, `{"ok":true,"sub":%q}`+"\n", c.Subject)
+		return
+	}
 	io.WriteString(w, `{"ok":true}`+"\n")
 }

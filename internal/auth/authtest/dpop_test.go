@@ -38,9 +38,9 @@ func TestDPoPAPIMakesEveryRFC9449Check(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	jkt, _ := dpop.Thumbprint(&jose.JSONWebKey{Key: key.Public()})
 	otherJKT, _ := dpop.Thumbprint(&jose.JSONWebKey{Key: other.Public()})
-	at, _ := as.mint(jkt, time.Minute)
-	atOther, _ := as.mint(otherJKT, time.Minute)
-	expired, _ := as.mint(jkt, -2*time.Minute)
+	at, _ := as.mint(jkt, time.Minute, "")
+	atOther, _ := as.mint(otherJKT, time.Minute, "")
+	expired, _ := as.mint(jkt, -2*time.Minute, "")
 	url := api.URL + "/res"
 
 	craft := func(s proofSpec) string {
