@@ -182,13 +182,13 @@ func dpopHeaders(m *session.Manager, e *tokencache.Entry, method, rawURL string,
 
 // authScheme is the Authorization scheme for a token of tokenType: Bearer
 // (the default, whatever its case). A DPoP-bound token needs a proof per
-// request, which what (the command) cannot add.
+// request, which what (the command) cannot add (oat curl adds them itself).
 func authScheme(tokenType, what string) (string, error) {
 	switch scheme := auth.NormalizeTokenType(tokenType); scheme {
 	case "Bearer":
 		return scheme, nil
 	case "DPoP":
-		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add DPoP proofs yet: use oat token with a client that sends them", what)
+		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add a DPoP proof to each request: use oat curl, or give another client the headers of oat token --dpop-proof METHOD URL", what)
 	}
 	return "", fmt.Errorf("the server issued an access token of type %q, which %s cannot send (it sends Bearer tokens)", tokenType, what)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // A DPoP proof names the request's method and URL (htm, htu), so for a
@@ -17,13 +18,19 @@ import (
 
 // curlArgOptions are curl's options that take a value (curl 7.88's
 // `curl --help all`, plus later ones): their value is never a URL to fetch.
-var curlArgOptions = map[string]bool{}
+// Built on first use, not at init: every oat command would pay for it.
+var curlArgOptions = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, o := range strings.Fields(curlArgOptionNames) {
+		m[o] = true
+	}
+	return m
+})
 
 // curlShortArgOptions are the one-letter options that take a value.
 const curlShortArgOptions = "EKCbcdDFPHhmoQreXYytzTuAwUx"
 
-func init() {
-	for _, o := range strings.Fields(`abstract-unix-socket alt-svc aws-sigv4 cacert capath cert cert-type
+const curlArgOptionNames = `abstract-unix-socket alt-svc aws-sigv4 cacert capath cert cert-type
 		ciphers config connect-timeout connect-to continue-at cookie cookie-jar create-file-mode crlfile
 		curves data data-ascii data-binary data-raw data-urlencode delegation dns-interface dns-ipv4-addr
 		dns-ipv6-addr dns-servers doh-url dump-header egd-file engine etag-compare etag-save
@@ -40,10 +47,7 @@ func init() {
 		stderr telnet-option tftp-blksize time-cond tls-max tls13-ciphers tlsauthtype tlspassword
 		tlsuser trace trace-ascii unix-socket upload-file url url-query user user-agent write-out
 		preproxy proxy variable ech ip-tos haproxy-clientip vlan-priority upload-flags knownhosts
-		sigalgs trace-config ssl-sessions proxy-ca-native-file`) {
-		curlArgOptions[o] = true
-	}
-}
+		sigalgs trace-config ssl-sessions proxy-ca-native-file`
 
 // curlShortLong maps the one-letter options oat looks at to their long names.
 var curlShortLong = map[byte]string{
@@ -70,7 +74,7 @@ func curlRequest(args []string) (method, rawURL string, err error) {
 		switch {
 		case strings.HasPrefix(a, "--") && len(a) > 2:
 			name := strings.TrimPrefix(a, "--")
-			if curlArgOptions[name] {
+			if curlArgOptions()[name] {
 				if i+1 >= len(args) {
 					return "", "", fmt.Errorf("curl option %s needs a value", a)
 				}
