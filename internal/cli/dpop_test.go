@@ -91,7 +91,9 @@ func send(t *testing.T, method, url string, header map[string]string) int {
 // client can send (once: the proof's jti is single use); renewal after
 // expiry proves the same key and honours the server's nonce; revoke deletes
 // the key and the next login makes another one. The private key is never
-// shown.
+// shown. (README: "With `dpop = true` the tokens are bound to a key only oat
+// holds: `oat curl` adds a fresh proof to each request, and `oat token
+// --dpop-proof METHOD URL` prints the headers for other clients.")
 func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
 	t.Parallel()
 	e := newDPoPEnv(t, config.FlowPKCE)
@@ -285,6 +287,25 @@ func TestDPoPDeviceLogin(t *testing.T) {
 	e.mustRun(0, "token", "-o", "json")
 	if !strings.Contains(e.out.String(), `"token_type": "DPoP"`) {
 		t.Errorf("token -o json = %s", e.out)
+	}
+}
+
+func TestDPoPProofFlagUsage(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, args := range [][]string{
+		{"token", "--dpop-proof", "GET"},
+		{"token", "--dpop-proof", "GET", "https://a.example/", "https://b.example/"},
+		{"token", "--dpop-proof", "GET", "https://a.example/", "-o", "json"},
+		{"token", "--dpop-proof", "GET", "https://a.example/", "--id-token"},
+		{"token", "--dpop-proof", "G T", "https://a.example/"},
+		{"token", "--dpop-proof", "GET", "ftp://a.example/"},
+		{"token", "--dpop-proof", "GET", "/relative"},
+		{"token", "https://a.example/"},
+	} {
+		if code := e.run(args...); code != ExitUsage || e.out.Len() != 0 {
+			t.Errorf("oat %q: exit %d, stdout %q, stderr %q", args, code, e.out, e.errOut)
+		}
 	}
 }
 

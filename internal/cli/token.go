@@ -92,6 +92,9 @@ func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) err
 			if opts.IDToken || (opts.Output != "raw" && opts.Output != "header") {
 				return usageErrorf("--dpop-proof prints two headers: it goes with neither --id-token nor -o %s", opts.Output)
 			}
+			if !dpop.ValidMethod(opts.DPoPMethod) {
+				return usageErrorf("--dpop-proof %q: not an HTTP method", opts.DPoPMethod)
+			}
 			if _, err := dpop.HTU(opts.DPoPURL); err != nil || !strings.HasPrefix(opts.DPoPURL, "http") {
 				return usageErrorf("--dpop-proof %s %q: want an absolute http(s) URL", opts.DPoPMethod, opts.DPoPURL)
 			}

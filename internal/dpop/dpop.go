@@ -150,7 +150,7 @@ func (k *Key) Proof(method, rawURL, nonce, accessToken string, now time.Time) (s
 	if err != nil {
 		return "", err
 	}
-	if method == "" || !isToken(method) {
+	if !ValidMethod(method) {
 		return "", fmt.Errorf("dpop: %q is not an HTTP method", method)
 	}
 	c := Claims{ID: rand.Text(), Method: method, URL: u, IssuedAt: jwt.NewNumericDate(now), Nonce: nonce}
@@ -169,8 +169,12 @@ func (k *Key) Proof(method, rawURL, nonce, accessToken string, now time.Time) (s
 	return out, nil
 }
 
-// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as a method is.
-func isToken(s string) bool {
+// ValidMethod reports whether s can be an HTTP method: a token (RFC 9110
+// §5.6.2, §9.1).
+func ValidMethod(s string) bool {
+	if s == "" {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
