@@ -124,6 +124,14 @@ func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
 	if e.out.String() != "Authorization: DPoP "+at+"\n" {
 		t.Errorf("token -o header = %q", e.out)
 	}
+	// A cache hit needs nothing but the cache file: the key is read only
+	// when a proof is made.
+	e.store.SetUnavailable("locked")
+	run(0, "token", "-o", "json")
+	if !strings.Contains(e.out.String(), `"token_type": "DPoP"`) {
+		t.Errorf("cache hit with the keychain locked: %s", e.out)
+	}
+	e.store.SetUnavailable("")
 
 	// oat curl: the API takes it, with a proof naming curl's method and URL.
 	run(0, curlArgv(e.api.URL+"/v1/me?x=1")...)
@@ -169,7 +177,7 @@ func TestDPoPLoginCurlRenewRevoke(t *testing.T) {
 	// Renewal after expiry: the same key, and the server's nonce honoured.
 	e.expire("work")
 	e.as.DemandNonce("as-nonce-1")
-	run(0, "token")
+	run(0, "-v", "token")
 	if p := e.lastProof(refreshGrant); p.JKT != k1.JKT() || p.Nonce != "as-nonce-1" {
 		t.Errorf("refresh proof %+v, want key %s and the nonce", p, k1.JKT())
 	}
