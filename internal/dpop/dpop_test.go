@@ -206,3 +206,14 @@ func TestValidNonce(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// BenchmarkProof: what a proof costs oat curl and each token request.
+func BenchmarkProof(b *testing.B) {
+	k, _ := NewKey()
+	now := time.Now()
+	for b.Loop() {
+		if _, err := k.Proof("GET", "https://api.example.com/v1/me", "n", "at", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,14 +18,13 @@ import (
 
 // proofSpec describes a proof to craft, good unless a field says otherwise.
 type proofSpec struct {
-	alg       jose.SignatureAlgorithm // ES256 when ""; "none" unsigned
-	typ       string                  // dpop+jwt when ""; "-" for none
-	jwk       any                     // the signing key's public JWK when nil; "-" for none
-	claims    map[string]any          // merged over the good claims; nil values delete
-	signWith  any                     // the signing key when nil
-	noAccess  bool                    // no ath
-	hmacKey   []byte
-	useBearer bool
+	alg      jose.SignatureAlgorithm // ES256 when ""; "none" unsigned
+	typ      string                  // dpop+jwt when ""; "-" for none
+	jwk      any                     // the signing key's public JWK when nil; "-" for none
+	claims   map[string]any          // merged over the good claims; nil values delete
+	signWith any                     // the signing key when nil
+	noAccess bool                    // no ath
+	hmacKey  []byte
 }
 
 // TestDPoPAPIMakesEveryRFC9449Check proves the test servers' checks: a
