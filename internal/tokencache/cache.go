@@ -132,7 +132,7 @@ func (c *Cache) Load(key string) (*Entry, error) {
 		return nil, fmt.Errorf("reading the token cache: %w", err)
 	}
 	e := new(Entry)
-	if err := json.Unmarshal(b, e); err != nil {
+	if err := decodeEntry(b, e); err != nil {
 		// json's message can quote the file, which holds tokens: leave it out.
 		return nil, fmt.Errorf("%w: %s is not a valid entry (it will be replaced)", ErrCorrupt, p)
 	}
