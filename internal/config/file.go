@@ -75,12 +75,18 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// Parse decodes TOML data into f, rejecting unknown keys and invalid values.
+// Parse decodes TOML data into f (as Load makes it: nothing but Path set),
+// rejecting unknown keys and invalid values.
 func Parse(path string, data []byte, f *File) error {
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(f); err != nil {
-		return decodeError(path, err)
+	var simple File
+	if parseSimple(data, &simple) {
+		f.DefaultProfile, f.Profiles = simple.DefaultProfile, simple.Profiles
+	} else {
+		dec := toml.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(f); err != nil {
+			return decodeError(path, err)
+		}
 	}
 	for _, name := range f.Names() {
 		if err := ValidateName(name); err != nil {
