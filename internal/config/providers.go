@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"strings"
+
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // Providers oat knows (the provider key / --provider flag).
@@ -121,6 +123,12 @@ func (p *Profile) ApplyProvider() {
 			p.Issuer = "https://gitlab.com"
 		}
 		scopes("openid", "profile")
+		// GitLab's discovery document names no device endpoint; it is
+		// /oauth/authorize_device on the instance
+		// (https://docs.gitlab.com/api/oauth2/#device-authorization-grant-flow).
+		if p.Issuer != "" && p.DeviceAuthorizationURL == "" && p.TokenURL == "" {
+			p.DeviceAuthorizationURL = strings.TrimSuffix(p.Issuer, "/") + "/oauth/authorize_device"
+		}
 	case ProviderCognito:
 		scopes("openid", "profile", "email")
 		// Cognito allows plain-http redirect URIs only for localhost:
@@ -135,14 +143,27 @@ func (p *Profile) ApplyProvider() {
 func (p *Profile) ForProfileAdd(domain, tenant string) error {
 	prov := p.EffectiveProvider()
 	host := strings.TrimSuffix(strings.TrimPrefix(domain, "https://"), "/")
-	if host != "" && strings.ContainsAny(host, "/?#@ ") {
-		return &Error{Msg: "--domain takes a host name (e.g. dev-abc.us.auth0.com), not a URL with a path"}
+	if domain != "" {
+		if _, err := domainBase(domain, ""); err != nil {
+			return err
+		}
+		host = strings.TrimPrefix(host, "http://")
 	}
 	noServer := p.Issuer == "" && p.TokenURL == "" && p.AuthorizationURL == ""
 	switch prov {
 	case ProviderEntra:
-		if noServer && tenant != "" {
-			p.Issuer = "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/v2.0"
+		// --domain names a national cloud's login host
+		// (https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud),
+		// or an emulator's loopback base URL.
+		if noServer && (tenant != "" || host != "") {
+			base, err := domainBase(domain, "login.microsoftonline.com")
+			if err != nil {
+				return err
+			}
+			if tenant == "" {
+				tenant = "organizations"
+			}
+			p.Issuer = base + "/" + url.PathEscape(tenant) + "/v2.0"
 		}
 	case ProviderAuth0:
 		if noServer && host != "" {
@@ -155,9 +176,20 @@ func (p *Profile) ForProfileAdd(domain, tenant string) error {
 	case ProviderGitHub:
 		if noServer && host != "" && host != "github.com" {
 			// GitHub Enterprise Server: the same paths on its own host.
-			p.AuthorizationURL = "https://" + host + "/login/oauth/authorize"
-			p.TokenURL = "https://" + host + "/login/oauth/access_token"
-			p.DeviceAuthorizationURL = "https://" + host + "/login/device/code"
+			base, err := domainBase(domain, "")
+			if err != nil {
+				return err
+			}
+			p.AuthorizationURL = base + "/login/oauth/authorize"
+			p.TokenURL = base + "/login/oauth/access_token"
+			p.DeviceAuthorizationURL = base + "/login/device/code"
+		}
+		// GitHub's web flow needs the client secret even with PKCE; its
+		// device flow needs only the client ID
+		// (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow):
+		// a profile without a secret logs in with the device flow.
+		if p.ClientSecretEnv == "" && p.Flow == "" {
+			p.Flow = FlowDevice
 		}
 	case ProviderCognito:
 		// Discovery names no revocation_endpoint; the hosted-UI domain has
@@ -171,4 +203,26 @@ func (p *Profile) ForProfileAdd(domain, tenant string) error {
 		p.Provider = prov
 	}
 	return nil
+}
+
+// domainBase is the base URL for --domain: https://HOST, or, for a loopback
+// host given as http://HOST[:PORT] (a local emulator), that URL as is. def is
+// the host when domain is empty.
+func domainBase(domain, def string) (string, error) {
+	if domain == "" {
+		return "https://" + def, nil
+	}
+	scheme := "https"
+	host := strings.TrimSuffix(strings.TrimPrefix(domain, "https://"), "/")
+	if rest, ok := strings.CutPrefix(host, "http://"); ok {
+		u, err := url.Parse("http://" + rest)
+		if err != nil || !urlpolicy.IsLoopbackHost(u.Hostname()) {
+			return "", &Error{Msg: "--domain: plain http only for a loopback host (a local emulator); use the provider's host name"}
+		}
+		scheme, host = "http", rest
+	}
+	if host == "" || strings.ContainsAny(host, "/?#@ ") {
+		return "", &Error{Msg: "--domain takes a host name (e.g. dev-abc.us.auth0.com), not a URL with a path"}
+	}
+	return scheme + "://" + host, nil
 }
