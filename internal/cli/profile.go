@@ -106,7 +106,7 @@ func newCmdProfileAdd(f *Factory, runF func(*ProfileAddOptions) error) *cobra.Co
 	fl.StringVar(&opts.Settings.Storage, "storage", "", "refresh-token storage: keychain (default) or file")
 	fl.StringArrayVar(&opts.AuthParams, "auth-param", nil, "extra authorization-request parameter NAME=VALUE (repeatable)")
 	fl.BoolVar(&opts.MakeDef, "default", false, "make this the default profile")
-	fl.StringVar(&opts.Domain, "domain", "", "with --provider: the provider's host (auth0, okta, cognito hosted UI, GitHub Enterprise)")
+	fl.StringVar(&opts.Domain, "domain", "", "with --provider: the provider's host (auth0, okta, cognito hosted UI, GitHub Enterprise, Entra national cloud)")
 	fl.StringVar(&opts.Tenant, "tenant", "", "with --provider entra: tenant GUID, domain, common, organizations or consumers")
 	return cmd
 }
