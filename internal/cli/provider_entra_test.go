@@ -100,3 +100,23 @@ func argAfter(t *testing.T, args []string, flag string) string {
 	t.Fatalf("%q has no %s", args, flag)
 	return ""
 }
+
+// Pointed at the emulator with flags only (no profile), --provider entra
+// still turns on Entra's handling: explicit values win over detection.
+func TestProviderEntraAdHocFlags(t *testing.T) {
+	t.Parallel()
+	emu := provtest.NewEntra(t, "22222222-2222-3333-4444-555555555555")
+	e := newProvEnv(t)
+	flags := []string{"--provider", "entra", "--issuer", emu.URL + "/organizations/v2.0", "--client-id", emu.ClientID, "--scope", "openid profile offline_access"}
+	e.mustRun(0, append([]string{"login"}, flags...)...)
+	e.mustRun(0, append([]string{"refresh"}, flags...)...)
+	if f := emu.LastForm("refresh_token"); f == nil || f.Get("scope") != "openid profile offline_access" {
+		t.Errorf("refresh request without the scopes: %v", f)
+	}
+	// Without --provider the emulator's host names no provider: generic,
+	// and Entra refuses the refresh.
+	generic := append([]string{"refresh"}, flags[2:]...)
+	if code := e.run(generic...); code == 0 || !strings.Contains(e.errOut.String(), "AADSTS90014") {
+		t.Errorf("generic refresh: exit %d, %s", code, e.errOut)
+	}
+}
