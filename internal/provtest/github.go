@@ -43,8 +43,8 @@ type GitHub struct {
 	// devices: device code → approved (the user approves between the first
 	// and the second poll).
 	devices map[string]bool
-	access  map[string]bool // valid access tokens
-	refresh map[string]bool // valid refresh tokens
+	access  map[string]bool   // valid access tokens
+	refresh map[string]string // valid refresh tokens → the access token issued with each
 	grants  map[string]int
 	forms   []url.Values
 }
@@ -57,7 +57,7 @@ const GitHubLogin = "octocat"
 func NewGitHub(t testing.TB, clientID, secret string, expiring bool) *GitHub {
 	t.Helper()
 	g := &GitHub{ClientID: clientID, ClientSecret: secret, Expiring: expiring, t: t,
-		codes: map[string][2]string{}, devices: map[string]bool{}, access: map[string]bool{}, refresh: map[string]bool{}, grants: map[string]int{}}
+		codes: map[string][2]string{}, devices: map[string]bool{}, access: map[string]bool{}, refresh: map[string]string{}, grants: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", g.authorize)
 	mux.HandleFunc("POST /login/username", g.signIn)
@@ -103,7 +103,7 @@ func (g *GitHub) AccessTokenValid(tok string) bool {
 func (g *GitHub) DropRefreshTokens() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.refresh = map[string]bool{}
+	g.refresh = map[string]string{}
 }
 
 func grantOf(form url.Values) string {
@@ -237,8 +237,9 @@ func (g *GitHub) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.mu.Lock()
-		ok := g.refresh[form.Get("refresh_token")]
+		at, ok := g.refresh[form.Get("refresh_token")]
 		delete(g.refresh, form.Get("refresh_token"))
+		delete(g.access, at)
 		g.mu.Unlock()
 		if !ok {
 			ghError(w, r, "bad_refresh_token", "The refresh token passed is incorrect or expired.")
@@ -264,7 +265,7 @@ func (g *GitHub) issue(w http.ResponseWriter, r *http.Request) {
 		v["expires_in"] = "28800"
 		v["refresh_token"] = "ghr_" + randomHexish(36)
 		v["refresh_token_expires_in"] = "15897600"
-		g.refresh[v["refresh_token"]] = true
+		g.refresh[v["refresh_token"]] = v["access_token"]
 	} else {
 		v["access_token"] = "gho_" + randomHexish(18)
 		v["scope"] = "read:user"
