@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // addServerFlags binds the spec's server flags, shared by every command that
@@ -26,6 +27,7 @@ func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
 	fl.StringVar(&o.Flow, "flow", "", "flow: pkce|device|client-credentials")
 	fl.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback redirect port (0 = any free port)")
 	fl.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust")
+	fl.BoolVar(&o.DPoP, "dpop", false, "bind tokens to a DPoP key (RFC 9449), as the profile key dpop = true does")
 	fl.StringVar(&o.Provider, "provider", "", "provider defaults and quirks: "+strings.Join(config.ProviderNames(), "|")+" (detected from the issuer's host when unset)")
 	// A secret is never taken on the command line: catch the obvious attempt
 	// with a message that says what to do instead.
@@ -63,4 +65,16 @@ func parseKeyValues(flag string, kvs []string) (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// checkURLFlag applies the URL policy (https, or http to a loopback host)
+// to a URL flag's value, when one was given: a refused URL is a usage error.
+func checkURLFlag(flag, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := urlpolicy.Check(flag, value); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
 }

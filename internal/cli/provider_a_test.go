@@ -9,6 +9,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 // newProvEnv is an opEnv without an OP of its own: a provider emulator
@@ -16,7 +17,7 @@ import (
 // add`. It has a scripted browser and in-memory stores.
 func newProvEnv(t *testing.T) *opEnv {
 	t.Helper()
-	e := &opEnv{testEnv: newTestEnv(t), store: keychain.NewMemory(), fileStore: keychain.NewMemory(), browser: authtest.NewBrowser(t)}
+	e := &opEnv{testEnv: newTestEnv(t), store: keychaintest.NewMemory(), fileStore: keychaintest.NewMemory(), browser: authtest.NewBrowser(t)}
 	e.fileStore.SetKind(keychain.KindFile)
 	e.configure = func(f *Factory) {
 		f.Browser = e.browser.Open

@@ -2,8 +2,6 @@
 // settings of one profile from flags, environment and file (in that order).
 package config
 
-import "time"
-
 // Profile holds the settings of one client at one authorization server. Field
 // tags are the TOML keys of the config file (see docs/configuration.md).
 type Profile struct {
@@ -32,21 +30,12 @@ type Profile struct {
 	// AssumeTTL is the lifetime assumed for an access token that came with a
 	// refresh token but without expires_in (a Go duration; 1h when empty).
 	AssumeTTL string `toml:"assume_ttl,omitempty" json:"assume_ttl,omitempty"`
+	// DPoP binds the tokens to a key pair made at login (RFC 9449): proofs
+	// on token requests, token_type DPoP, a proof per oat curl request.
+	DPoP bool `toml:"dpop,omitempty" json:"dpop,omitempty"`
 	// Provider turns on a provider's defaults and quirks (providers.go);
 	// detected from well-known hosts when empty.
 	Provider string `toml:"provider,omitempty" json:"provider,omitempty"`
-}
-
-// DefaultAssumeTTL is assume_ttl's default.
-const DefaultAssumeTTL = time.Hour
-
-// AssumedTTL is assume_ttl as a duration: DefaultAssumeTTL when unset or
-// not a positive duration (Validate refuses those in the file).
-func (p Profile) AssumedTTL() time.Duration {
-	if d, err := time.ParseDuration(p.AssumeTTL); err == nil && d > 0 {
-		return d
-	}
-	return DefaultAssumeTTL
 }
 
 // Flows oat knows.

@@ -227,10 +227,6 @@ func (i *Issuer) Clients() []Client {
 // Users returns the names one can sign in as.
 func (i *Issuer) Users() []string { return append([]string(nil), i.cfg.Users...) }
 
-// KeyID is the kid of the signing key (an RFC 7638 SHA-256 thumbprint, so a
-// key loaded from a file keeps its kid across restarts).
-func (i *Issuer) KeyID() string { return i.key.id }
-
 // ProfileAddCommand returns the `oat profile add` line that points a profile
 // at this issuer with clientID. For a confidential client it is a
 // client-credentials profile that reads the secret from an environment

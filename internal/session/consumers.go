@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,9 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
+	"github.com/oatcli/oat/internal/jwt"
+	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // clientWith returns the auth.Client with the endpoint pick(e) set: to
@@ -74,10 +76,16 @@ func (m *Manager) UserInfo(ctx context.Context, minTTL time.Duration, endpoint s
 	if err != nil {
 		return nil, err
 	}
+	if err := m.proveWith(c, e); err != nil {
+		return nil, err
+	}
 	body, err := c.UserInfo(ctx, e.AccessToken)
 	var refused *auth.TokenRefusedError
 	if errors.As(err, &refused) && refused.StatusCode == http.StatusUnauthorized {
 		if e, err = m.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if err := m.proveWith(c, e); err != nil {
 			return nil, err
 		}
 		body, err = c.UserInfo(ctx, e.AccessToken)
@@ -106,19 +114,21 @@ func (m *Manager) UserInfo(ctx context.Context, minTTL time.Duration, endpoint s
 // idTokenSubject is the sub of the cached ID token (verified when it was
 // received), "" when there is none.
 func idTokenSubject(raw string) string {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return ""
+	sub, _ := jwt.Claims(raw).String("sub")
+	return sub
+}
+
+// proveWith sets c's DPoP key for a resource request with e's token: the
+// key e is bound to when e is a DPoP token, else none.
+func (m *Manager) proveWith(c *auth.Client, e *tokencache.Entry) error {
+	c.DPoP = nil
+	if !strings.EqualFold(e.TokenType, dpop.TokenType) {
+		return nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	k, err := m.DPoPKey(e)
 	if err != nil {
-		return ""
+		return err
 	}
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return ""
-	}
-	return c.Sub
+	c.DPoP = k
+	return nil
 }

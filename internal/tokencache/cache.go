@@ -73,6 +73,10 @@ type Entry struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Storage is where the refresh token lives: "keychain", "file" or "" (none).
 	Storage string `json:"storage,omitempty"`
+	// DPoPJKT is the thumbprint of the DPoP key the token was requested
+	// with (RFC 9449), "" without DPoP. It is public; the key itself is in
+	// the refresh-token store, needed only when a proof is made.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// NeedsLogin records that the server answered invalid_grant.
 	NeedsLogin bool      `json:"needs_login,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
@@ -173,29 +177,6 @@ func (c *Cache) Delete(key string) error {
 		return fmt.Errorf("deleting the token cache: %w", err)
 	}
 	return nil
-}
-
-// Keys lists the keys that have an entry, in file-name order. A missing
-// folder is an empty list.
-func (c *Cache) Keys() ([]string, error) {
-	ents, err := os.ReadDir(c.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing the token cache: %w", err)
-	}
-	var keys []string
-	for _, d := range ents {
-		name, ok := strings.CutSuffix(d.Name(), entrySuffix)
-		if !ok || d.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		if key, ok := fsutil.KeyName(name); ok {
-			keys = append(keys, key)
-		}
-	}
-	return keys, nil
 }
 
 // Check makes sure entries can be written: the folder exists (or can be
