@@ -43,6 +43,10 @@ type Client struct {
 	// Getenv reads client_assertion sources (env:, github-actions);
 	// os.Getenv when nil.
 	Getenv func(string) string
+	// ProfileToken returns a valid access token of the named profile, for
+	// subject_token_from profile:NAME (set by the session, which renews
+	// it as oat token would).
+	ProfileToken func(ctx context.Context, name string) (string, error)
 }
 
 // Result is what a grant returned.

@@ -99,7 +99,7 @@ func explicitSuffices(p config.Profile) bool {
 		return false
 	}
 	switch p.Flow {
-	case config.FlowClientCredentials:
+	case config.FlowClientCredentials, config.FlowTokenExchange:
 		return true
 	case config.FlowDevice:
 		if p.DeviceAuthorizationURL == "" {

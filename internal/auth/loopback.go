@@ -155,7 +155,7 @@ func (c *Client) finishPKCE(ctx context.Context, conf *oauth2.Config, q url.Valu
 		if ctx.Err() != nil {
 			return nil, loginCtxErr(ctx, "the code exchange did not finish")
 		}
-		return nil, mapError(ctx, "login", "token endpoint", err)
+		return nil, c.clientErr(mapError(ctx, "login", "token endpoint", err))
 	}
 	return c.result(ctx, tok, nonce)
 }
