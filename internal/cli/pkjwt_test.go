@@ -41,11 +41,11 @@ func TestTokenPrivateKeyJWTBadKeyFile(t *testing.T) {
 		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})))
 	for name, tc := range map[string]struct{ file, want string }{
 		"cert of another key": {mismatch, "the certificate is not for the private key"},
-		"garbage":   {write("g.pem", "not a key\n"), "no private key found"},
-		"bad JWK":   {write("b.jwk", "{nope"), "not a valid JWK"},
-		"missing":   {filepath.Join(dir, "nope.pem"), "client_key_file"},
-		"folder":    {dir, "client_key_file"},
-		"encrypted": {write("e.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), "encrypted"},
+		"garbage":             {write("g.pem", "not a key\n"), "no private key found"},
+		"bad JWK":             {write("b.jwk", "{nope"), "not a valid JWK"},
+		"missing":             {filepath.Join(dir, "nope.pem"), "client_key_file"},
+		"folder":              {dir, "client_key_file"},
+		"encrypted":           {write("e.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), "encrypted"},
 	} {
 		e.writeConfig(fmt.Sprintf(`[profiles.ci]
 token_url = "http://127.0.0.1:1/token"

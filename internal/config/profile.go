@@ -45,6 +45,10 @@ type Profile struct {
 	// RequestedTokenType is the type of token asked for; the server's
 	// choice when unset.
 	RequestedTokenType string `toml:"requested_token_type,omitempty" json:"requested_token_type,omitempty"`
+
+	// PAR makes the PKCE login push its authorization request (RFC 9126)
+	// even where the server does not require it.
+	PAR bool `toml:"par,omitempty" json:"par,omitempty"`
 }
 
 // DefaultAssumeTTL is assume_ttl's default.

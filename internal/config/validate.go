@@ -35,6 +35,14 @@ var keys = []keyInfo{
 	{"subject_token_from", func(p *Profile, v string) error { p.SubjectTokenFrom = v; return nil }},
 	{"subject_token_type", func(p *Profile, v string) error { p.SubjectTokenType = v; return nil }},
 	{"requested_token_type", func(p *Profile, v string) error { p.RequestedTokenType = v; return nil }},
+	{"par", func(p *Profile, v string) error {
+		b, err := strconv.ParseBool(v)
+		if v != "" && err != nil {
+			return fmt.Errorf("par: %q is not true or false", v)
+		}
+		p.PAR = b
+		return nil
+	}},
 	{"redirect_host", func(p *Profile, v string) error { p.RedirectHost = v; return nil }},
 	{"redirect_port", func(p *Profile, v string) error {
 		if v == "" {

@@ -91,6 +91,10 @@ type OP struct {
 	// (SubjectToken); subjectTokens are the subject tokens received.
 	subjectKey    *ecdsa.PrivateKey
 	subjectTokens []string
+	// pushedReqs are the PAR front's live request_uris; pushedLog every
+	// accepted push.
+	pushedReqs map[string]pushed
+	pushedLog  []url.Values
 }
 
 // AddClientKey registers pub as a key of KeyClientID, found by the
@@ -124,6 +128,8 @@ type options struct {
 	idTokenClaims  bool
 	legacyDevice   bool
 	noExpiresIn    bool
+	par            bool
+	requirePAR     bool
 }
 
 // Option configures NewOP.
@@ -246,6 +252,9 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	f := o.fault
 	o.mu.Unlock()
 	if f != nil && f(w, r) {
+		return
+	}
+	if o.opts.par && o.servePAR(w, r, next) {
 		return
 	}
 	if (o.opts.deviceInterval > 0 || o.opts.legacyDevice) && r.URL.Path == "/device_authorization" {
