@@ -203,3 +203,19 @@ subject_token_from = "profile:loop"
 		t.Errorf("%d exchanges, want 1 (configuration errors send nothing)", n)
 	}
 }
+
+// The new flags complete like --flow does.
+func TestTokenExchangeFlagCompletion(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for args, want := range map[string]string{
+		"login --flow ":                 "token-exchange\n",
+		"token --subject-token-type ":   "jwt\n",
+		"token --requested-token-type ": "access_token\n",
+	} {
+		e.mustRun(0, append(append([]string{"__complete"}, strings.Fields(args)...), "")...)
+		if !strings.Contains(e.out.String(), want) {
+			t.Errorf("%s<TAB>: %q, want %q", args, e.out, want)
+		}
+	}
+}
