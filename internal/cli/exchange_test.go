@@ -91,6 +91,13 @@ subject_token_from = "profile:other"
 	if n := op.Grants(auth.GrantTypeTokenExchange); n != 1 {
 		t.Fatalf("%d exchanges after login + cached token, want 1", n)
 	}
+	// -v logs the exchange, never the subject token.
+	e.mustRun(0, "refresh", "-p", "ci", "-q", "-v")
+	if log := e.errOut.String(); !strings.Contains(log, "/oauth/token") || strings.Contains(log, first) {
+		t.Fatalf("-v log: %q", log)
+	}
+	e.mustRun(0, "token", "-p", "ci")
+	tok1 = strings.TrimSpace(e.out.String())
 
 	// Renewal once the token has expired (the clock moved past its 5
 	// minutes): the file is read again and its new subject token is sent.
@@ -99,7 +106,7 @@ subject_token_from = "profile:other"
 	e.now = time.Now().Add(6 * time.Minute)
 	e.mustRun(0, "token", "-p", "ci")
 	e.now = time.Time{}
-	if seen := op.SubjectTokensSeen(); len(seen) != 2 || seen[1] != second {
+	if seen := op.SubjectTokensSeen(); len(seen) != 3 || seen[2] != second {
 		t.Fatalf("renewal did not send the file's new subject token (%d exchanges)", len(seen))
 	}
 	if strings.TrimSpace(e.out.String()) == tok1 {
@@ -118,15 +125,15 @@ subject_token_from = "profile:other"
 		t.Fatal("profile:other did not send the other profile's access token")
 	}
 	e.mustRun(0, "refresh", "-p", "chained")
-	if op.Grants("client_credentials") != 1 || len(op.SubjectTokensSeen()) != 4 {
+	if op.Grants("client_credentials") != 1 || len(op.SubjectTokensSeen()) != 5 {
 		t.Fatalf("renewal: %d client-credentials grants (the other's token is still valid: want 1), %d exchanges", op.Grants("client_credentials"), len(op.SubjectTokensSeen()))
 	}
 	// Once the other profile's token has expired, it is renewed first.
 	e.now = time.Now().Add(6 * time.Minute)
 	e.mustRun(0, "token", "-p", "chained")
 	e.now = time.Time{}
-	if op.Grants("client_credentials") != 2 || len(op.SubjectTokensSeen()) != 5 {
-		t.Fatalf("after expiry: %d client-credentials grants (want 2), %d exchanges (want 5)", op.Grants("client_credentials"), len(op.SubjectTokensSeen()))
+	if op.Grants("client_credentials") != 2 || len(op.SubjectTokensSeen()) != 6 {
+		t.Fatalf("after expiry: %d client-credentials grants (want 2), %d exchanges (want 6)", op.Grants("client_credentials"), len(op.SubjectTokensSeen()))
 	}
 
 	// A subject token the server refuses (signed by an issuer it does not
@@ -198,6 +205,12 @@ subject_token_from = "profile:loop"
 		if code != ExitUsage || !strings.Contains(e.errOut.String(), tc.want) {
 			t.Errorf("oat %q: exit %d, stderr %q; want exit 2 with %q", tc.args, code, e.errOut, tc.want)
 		}
+	}
+	// github-actions outside a job with id-token: write: the shared reader's
+	// error, named for subject_token_from (exit 1).
+	ga := append(slices.Clone(flags[:8]), "--subject-token-from", "github-actions", "token")
+	if code := e.run(ga...); code != ExitFailure || !strings.Contains(e.errOut.String(), "subject_token_from github-actions: ACTIONS_ID_TOKEN_REQUEST_URL") {
+		t.Errorf("github-actions outside Actions: exit %d, stderr %q", code, e.errOut)
 	}
 	if n := op.Grants(auth.GrantTypeTokenExchange); n != 1 {
 		t.Errorf("%d exchanges, want 1 (configuration errors send nothing)", n)
