@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,5 +231,27 @@ func TestTokenExchangeFlagCompletion(t *testing.T) {
 		if !strings.Contains(e.out.String(), want) {
 			t.Errorf("%s<TAB>: %q, want %q", args, e.out, want)
 		}
+	}
+}
+
+// The server's error for an exchange is shown as sent — error and
+// error_description — with control characters escaped, on one line.
+func TestTokenExchangeServerErrorShownSafely(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	op.SetFault(authtest.OnGrant(auth.GrantTypeTokenExchange, 1, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_target", "error_description": "no such audience \x1b[31mhttps://evil\x1b[0m\u202e"})
+	}))
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	code := e.run("token", "--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv,
+		"--flow", "token-exchange", "--subject-token-from", "env:CI_SUBJECT", "--audience", "https://evil")
+	msg := e.errOut.String()
+	if code != ExitFailure || !strings.Contains(msg, "token exchange: server answered invalid_target: no such audience") ||
+		strings.ContainsAny(msg, "\x1b\u202e") || strings.Count(msg, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, msg)
 	}
 }
