@@ -214,6 +214,11 @@ func (i *Issuer) Close() error {
 // Done is closed once the issuer has stopped serving.
 func (i *Issuer) Done() <-chan struct{} { return i.done }
 
+// Addr is the address the issuer listens on (host:port). It differs from
+// URL's host when Config.IssuerURL names another one, as when a proxy in
+// front of the issuer serves it under its own name.
+func (i *Issuer) Addr() string { return i.ln.Addr().String() }
+
 // Clients returns the registered clients, with generated secrets filled in.
 func (i *Issuer) Clients() []Client {
 	out := make([]Client, len(i.cfg.Clients))
