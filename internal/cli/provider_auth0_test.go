@@ -22,7 +22,8 @@ import (
 //   - callback URLs matched exactly, port included: the preset's fixed port;
 //   - rotation with reuse detection: oat always sends the newest refresh
 //     token (a reused one would revoke the whole family);
-//   - /oauth/revoke revokes the refresh token.
+//   - /oauth/revoke revokes the refresh token; access tokens cannot be
+//     revoked, and oat says so.
 func TestProviderAuth0(t *testing.T) {
 	callback := "http://127.0.0.1:" + strconv.Itoa(config.FixedRedirectPort) + "/callback"
 	a0 := provtest.NewAuth0(t, "abc", callback)
@@ -103,6 +104,11 @@ func TestProviderAuth0(t *testing.T) {
 	}
 	if !revoked || e.refreshToken(name) != "" {
 		t.Errorf("revoke: refresh token revoked at Auth0 %v, still stored %v", revoked, e.refreshToken(name) != "")
+	}
+	// Auth0 cannot revoke access tokens: oat does not pretend it did.
+	if msg := e.errOut.String(); !strings.Contains(msg, "Auth0 does not revoke access tokens: the access token stays valid") || strings.Contains(msg, "Revoked the access token") ||
+		len(a0.Requests("/oauth/revoke")) != 1 {
+		t.Errorf("revoke said %q after %d requests to /oauth/revoke", msg, len(a0.Requests("/oauth/revoke")))
 	}
 	resp, err := http.PostForm(a0.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {a0.ClientID}})
 	if err != nil {

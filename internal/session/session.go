@@ -510,6 +510,9 @@ type RevokeReport struct {
 	DeletedLocally    bool
 	StoreUnavailable  error // with Force/LocalOnly: the store could not be reached
 	UnsupportedAccess bool  // the server said unsupported_token_type for the access token
+	// AccessNotRevocable names the provider whose access tokens cannot be
+	// revoked (Auth0), so the access token was not sent.
+	AccessNotRevocable string
 }
 
 // Revoke revokes the refresh token (and the access token) at the server, then
@@ -599,6 +602,13 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 			return
 		}
 		r.RefreshRevoked = true
+	}
+	if cached != nil && m.Profile.Profile.EffectiveProvider() == config.ProviderAuth0 {
+		// Auth0's /oauth/revoke revokes refresh tokens only; its access
+		// tokens stay valid until they expire:
+		// https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens
+		r.AccessNotRevocable = "Auth0"
+		return
 	}
 	if cached != nil {
 		err := c.Revoke(ctx, cached.AccessToken, "access_token")
