@@ -70,16 +70,6 @@ func readmeProfileAdd(t *testing.T, provider string, base map[string]string) []s
 	return nil
 }
 
-func (e *provEnv) entry(profile string) *tokencache.Entry {
-	e.t.Helper()
-	dir, _ := tokencache.Dir(func(k string) string { return e.env[k] })
-	ent, err := tokencache.New(dir).Load(profile)
-	if err != nil {
-		e.t.Fatalf("cache entry %s: %v", profile, err)
-	}
-	return ent
-}
-
 // expireAccess makes the cached access token of profile expired.
 func (e *provEnv) expireAccess(profile string) {
 	e.t.Helper()
