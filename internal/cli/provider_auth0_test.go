@@ -95,6 +95,20 @@ func TestProviderAuth0(t *testing.T) {
 		t.Errorf("status: %+v", rows)
 	}
 
+	// A login that returns no refresh token (the API's Allow Offline
+	// Access turned off) keeps the stored one, which still renews.
+	rt = e.refreshToken(name)
+	a0.SetAllowOfflineAccess(false)
+	e.mustRun(0, "login")
+	a0.SetAllowOfflineAccess(true)
+	if e.refreshToken(name) != rt {
+		t.Errorf("a login without a refresh token replaced or deleted the stored one")
+	}
+	e.expireAccess(name)
+	if tok := e.token(); !a0.APIAccepts(tok) || a0.Reuses() != 0 {
+		t.Errorf("renewal with the kept refresh token: API accepts %v, %d reuses", a0.APIAccepts(tok), a0.Reuses())
+	}
+
 	// Revoke: the refresh token goes to /oauth/revoke and is dead there.
 	rt = e.refreshToken(name)
 	e.mustRun(0, "revoke")
@@ -139,5 +153,41 @@ func TestProviderAuth0ClientCredentials(t *testing.T) {
 	e.mustRun(0, "profile", "set", "m2m", "audience", "")
 	if code := e.run("token"); code == 0 || !strings.Contains(e.errOut.String(), "No audience parameter was provided") {
 		t.Errorf("without audience: exit %d, stderr %s", code, e.errOut)
+	}
+}
+
+// Two `oat token` at once, both finding the access token expired, renew
+// once: the second waits for the first and uses its result, so Auth0 never
+// sees a rotated refresh token again (which would revoke the family and
+// log the user out). Device login, so no fixed port is needed.
+func TestProviderAuth0ConcurrentRenewal(t *testing.T) {
+	t.Parallel()
+	a0 := provtest.NewAuth0(t, "abc")
+	e := newProvEnv(t)
+	args := readmeProfileAdd(t, "auth0", map[string]string{"--domain": a0.URL})
+	e.mustRun(0, args...)
+	name := args[2]
+	e.mustRun(0, "login", "--flow", "device")
+	for range 3 {
+		e.expireAccess(name)
+		other := &provEnv{testEnv: &testEnv{t: t, dir: e.dir, env: e.env, configure: e.configure}, store: e.store}
+		done := make(chan int)
+		go func() { done <- other.run("token") }()
+		code := e.run("token")
+		if code2 := <-done; code != 0 || code2 != 0 {
+			t.Fatalf("concurrent oat token: exit %d and %d\n%s\n%s", code, code2, e.errOut, other.errOut)
+		}
+		if e.out.String() != other.out.String() || !a0.APIAccepts(strings.TrimSpace(e.out.String())) {
+			t.Errorf("the two printed different or unusable tokens")
+		}
+	}
+	var refreshes int
+	for _, r := range a0.Requests("/oauth/token") {
+		if r.Form.Get("grant_type") == "refresh_token" {
+			refreshes++
+		}
+	}
+	if refreshes != 3 || a0.Reuses() != 0 {
+		t.Errorf("%d refresh requests for 3 expiries, %d reused refresh tokens", refreshes, a0.Reuses())
 	}
 }

@@ -31,6 +31,7 @@ type Auth0 struct {
 	MachineSecret string   //
 	Callbacks     []string // the Native application's Allowed Callback URLs
 	fam           *families
+	noOffline     bool // the API's Allow Offline Access is off
 
 	mu        sync.Mutex
 	challenge map[string]string // PKCE code_challenge → audience of its /authorize
@@ -93,6 +94,16 @@ func (a *Auth0) APIAccepts(token string) bool {
 
 // Reuses counts refresh requests with an already rotated refresh token.
 func (a *Auth0) Reuses() int { return a.fam.Reuses() }
+
+// SetAllowOfflineAccess turns the API's "Allow Offline Access" setting on
+// or off (on by default here). Off, tokens for the API come without a
+// refresh token even when offline_access is asked for:
+// https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens
+func (a *Auth0) SetAllowOfflineAccess(on bool) {
+	a.mu.Lock()
+	a.noOffline = !on
+	a.mu.Unlock()
+}
 
 func (a *Auth0) quirks(w http.ResponseWriter, r *http.Request, form url.Values) bool {
 	switch r.URL.Path {
@@ -218,6 +229,9 @@ func (a *Auth0) rewrite(r *http.Request, form url.Values, status int, body map[s
 		op := randomHex(16)
 		a.opaque[op] = at
 		body["access_token"] = op
+	}
+	if a.noOffline && aud == a.Audience && form.Get("grant_type") != "refresh_token" {
+		delete(body, "refresh_token")
 	}
 	if rt, ok := body["refresh_token"].(string); ok && rt != "" {
 		from := ""
