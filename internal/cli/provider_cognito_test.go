@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/provtest"
 )
 
@@ -59,6 +61,18 @@ func TestProviderCognito(t *testing.T) {
 		}
 	}
 
+	// Logging in again, with a browser that resolves localhost to ::1:
+	// oat listens there too (spec: redirect_host localhost).
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		store := e.store
+		e.configure = func(f *Factory) {
+			f.Browser = provtest.BrowserResolving(t, "::1")
+			f.StoreFor = func(string) (keychain.Store, error) { return store, nil }
+		}
+	} else {
+		t.Logf("no IPv6 loopback here (%v): the second login resolves localhost as the system does", err)
+	}
 	e.mustRun(0, "login")
 	if code := e.run("login", "--flow", "device"); code == 0 || !strings.Contains(e.errOut.String(), "device") {
 		t.Errorf("device login: exit %d, stderr %s", code, e.errOut)

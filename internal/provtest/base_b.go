@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -304,9 +305,25 @@ func s256(verifier string) string {
 // and follows every redirect (the OP signs User in without a page) up to
 // oat's loopback listener, and fails when a page answers with an error,
 // as a person would see the provider's error page.
-func Browser(t testing.TB) func(string) error {
+func Browser(t testing.TB) func(string) error { return BrowserResolving(t, "") }
+
+// BrowserResolving is Browser resolving "localhost" to the address
+// localhost (e.g. "::1"), as a browser on a machine that prefers IPv6
+// does; "" uses the system's resolver.
+func BrowserResolving(t testing.TB, localhost string) func(string) error {
 	return func(u string) error {
-		hc := &http.Client{Timeout: 20 * time.Second}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if localhost != "" {
+			dial := tr.DialContext
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if h, port, err := net.SplitHostPort(addr); err == nil && h == "localhost" {
+					addr = net.JoinHostPort(localhost, port)
+				}
+				return dial(ctx, network, addr)
+			}
+		}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Timeout: 20 * time.Second, Transport: tr}
 		resp, err := hc.Get(u)
 		if err != nil {
 			return err
