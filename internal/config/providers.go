@@ -177,6 +177,9 @@ func (p *Profile) ForProfileAdd(domain, tenant, authServer string) error {
 	if authServer != "" && prov != ProviderOkta {
 		return &Error{Msg: "--authorization-server is for --provider okta"}
 	}
+	if authServer != "" && (base == "" || p.Issuer != "" || p.TokenURL != "" || p.AuthorizationURL != "") {
+		return &Error{Msg: "--authorization-server goes with --domain (and no --issuer or endpoint flags)"}
+	}
 	if strings.ContainsAny(authServer, "/?#@ %") {
 		return &Error{Msg: "--authorization-server takes the authorization server's ID (e.g. default, aus1a2b3c4d5e6f7g8h9), or org"}
 	}

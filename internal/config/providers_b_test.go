@@ -54,6 +54,7 @@ func TestForProfileAddDomainAndAuthorizationServer(t *testing.T) {
 		{ProviderAuth0, "dev.example.com/x", "", "", "host name"},
 		{ProviderAuth0, "dev.example.com", "default", "", "--authorization-server is for"},
 		{ProviderOkta, "dev-1.okta.com", "../x", "", "authorization server's ID"},
+		{ProviderOkta, "", "org", "", "goes with --domain"},
 	} {
 		p := Profile{Provider: tc.provider, ClientID: "c"}
 		err := p.ForProfileAdd(tc.domain, "", tc.as)
