@@ -9,8 +9,6 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"github.com/oatcli/oat/internal/discovery"
 	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/jwt"
 )
 
 var timeNow = time.Now
@@ -37,7 +36,7 @@ type Client struct {
 	Endpoints *Endpoints
 	Now       func() time.Time // for ID-token time checks; time.Now when nil
 	// JWKSCache, when set, is a file that keeps the issuer's JWKS between
-	// runs (see fileKeySet), so a renewal's ID token is verified without a
+	// runs (see jwt.KeySet), so a renewal's ID token is verified without a
 	// second request. Empty: the keys are fetched each time.
 	JWKSCache string
 	// Getenv reads client_assertion sources (env:, github-actions);
@@ -84,31 +83,11 @@ func (c *Client) authStyle() (oauth2.AuthStyle, error) {
 }
 
 func (c *Client) clientAuth() string {
-	if c.Profile.ClientAuth != "" {
-		return c.Profile.ClientAuth
-	}
-	if c.Secret == "" {
-		return config.ClientAuthNone
-	}
+	var methods []string
 	if c.Endpoints != nil {
-		return defaultSecretAuth(c.Endpoints.TokenAuthMethods)
+		methods = c.Endpoints.TokenAuthMethods
 	}
-	return config.ClientAuthBasic
-}
-
-// defaultSecretAuth is the spec's default client_auth with a secret: the
-// first of the server's token_endpoint_auth_methods_supported that oat
-// supports, else basic (also when the server lists none).
-func defaultSecretAuth(supported []string) string {
-	for _, m := range supported {
-		switch m {
-		case "client_secret_basic":
-			return config.ClientAuthBasic
-		case "client_secret_post":
-			return config.ClientAuthPost
-		}
-	}
-	return config.ClientAuthBasic
+	return c.Profile.ClientAuthOrDefault(c.Secret != "", methods)
 }
 
 // secret is the secret to send: none sends none even when one is set.
@@ -231,17 +210,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 	if e.Issuer == "" || e.JWKSURL == "" {
 		return nil, errors.New("id token: cannot verify it without the issuer's keys: set issuer (and jwks_url if it has no discovery document)")
 	}
-	var (
-		keys oidc.KeySet
-		fks  *fileKeySet
-	)
-	if c.JWKSCache != "" {
-		fks = &fileKeySet{path: c.JWKSCache, url: e.JWKSURL, hc: c.checkedClient()}
-		keys = fks
-	} else {
-		kctx := oidc.ClientContext(context.WithoutCancel(ctx), c.checkedClient())
-		keys = oidc.NewRemoteKeySet(kctx, e.JWKSURL)
-	}
+	// One KeySet (jwt's) for every ID-token check: kept in the JWKS cache
+	// file when the session gave one, else fetched each time.
+	keys := &jwt.KeySet{URL: e.JWKSURL, HTTP: c.httpClient(), CacheFile: c.JWKSCache}
 	templated := strings.Contains(e.Issuer, discovery.TenantTemplate)
 	v := oidc.NewVerifier(e.Issuer, keys, &oidc.Config{
 		ClientID:             c.Profile.ClientID,
@@ -262,11 +233,11 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 		// go-oidc keeps only the text of a key-fetch failure; a temporary
 		// one (network, 5xx, 429) must still exit 4.
 		var tmp *httpx.TemporaryError
-		if fks != nil && errors.As(fks.fetchErr, &tmp) {
+		if errors.As(keys.FetchErr, &tmp) {
 			return nil, fmt.Errorf("id token: %w", tmp)
 		}
-		if fks != nil && errors.Is(fks.fetchErr, fsutil.ErrUnsafe) {
-			return nil, fks.fetchErr
+		if errors.Is(keys.FetchErr, fsutil.ErrUnsafe) {
+			return nil, keys.FetchErr
 		}
 		var te *oidc.TokenExpiredError
 		switch {
@@ -286,23 +257,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.ID
 // when it received it: preferred_username, else email, else "". It only
 // decodes; the caller keeps the sub for when there is none.
 func DisplayName(idToken string) string {
-	parts := strings.Split(idToken, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		PreferredUsername any `json:"preferred_username"`
-		Email             any `json:"email"`
-	}
-	if json.Unmarshal(b, &claims) != nil {
-		return ""
-	}
-	for _, v := range []any{claims.PreferredUsername, claims.Email} {
-		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+	claims := jwt.Claims(idToken)
+	for _, name := range []string{"preferred_username", "email"} {
+		if s, ok := claims.String(name); ok && strings.TrimSpace(s) != "" {
 			return s
 		}
 	}
@@ -312,24 +269,13 @@ func DisplayName(idToken string) string {
 // jwtClaims returns the sub and exp claims of a JWT without verifying it
 // (for display and expiry only); zero values when the token is not a JWT.
 func jwtClaims(tok string) (string, time.Time) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", time.Time{}
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", time.Time{}
-	}
-	var claims struct {
-		Sub string  `json:"sub"`
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(b, &claims) != nil {
-		return "", time.Time{}
-	}
+	claims := jwt.Claims(tok)
+	sub, _ := claims.String("sub")
 	var exp time.Time
-	if claims.Exp > 0 {
-		exp = time.Unix(int64(claims.Exp), 0)
+	if v, ok := claims.Get("exp"); ok {
+		if t, ok := jwt.NumericDate(v); ok && t.Unix() > 0 {
+			exp = time.Unix(t.Unix(), 0)
+		}
 	}
-	return claims.Sub, exp
+	return sub, exp
 }

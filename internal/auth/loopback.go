@@ -54,7 +54,7 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 			return nil, fmt.Errorf("auth_params may not set %q: oat sets it itself", k)
 		}
 	}
-	lb, err := listenLoopback(c.Profile.RedirectHost, c.Profile.RedirectPort, c.Profile.RedirectPath)
+	lb, err := listenLoopback(c.Profile.RedirectHostOrDefault(), c.Profile.RedirectPort, c.Profile.RedirectPathOrDefault())
 	if err != nil {
 		return nil, err
 	}
@@ -201,16 +201,8 @@ func listenLoopback(host string, port int, path string) (*loopback, error) {
 var errV6Taken = errors.New("the port is taken on ::1")
 
 func listenLoopbackOnce(host string, port int, path string) (*loopback, error) {
-	if path == "" {
-		path = "/callback"
-	}
-	if path[0] != '/' {
-		path = "/" + path
-	}
 	switch host {
-	case "", "127.0.0.1":
-		host = "127.0.0.1"
-	case "localhost", "::1", "[::1]":
+	case "127.0.0.1", "localhost", "::1", "[::1]":
 	default:
 		return nil, fmt.Errorf("redirect_host %q: use 127.0.0.1 or localhost", host)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -113,7 +114,8 @@ func TestProfileSetIssuerDropsTheOldTokens(t *testing.T) {
 	rt, _ = e.store.Get("work")
 	e.store.SetUnavailable("the keyring is locked")
 	e.mustRun(0, "profile", "set", "work", "issuer", other.Issuer)
-	if msg := e.errOut.String(); !strings.Contains(msg, "the refresh token could not be reached") || !strings.Contains(msg, "never to be used") {
+	if msg := e.errOut.String(); !strings.Contains(msg, "the refresh token could not be reached") || !strings.Contains(msg, "never to be used") ||
+		!strings.Contains(msg, "(keychain unavailable: the keyring is locked)") || strings.Contains(msg, "OAT_STORAGE=file") {
 		t.Errorf("profile set with the keychain down: stderr %q", msg)
 	}
 	e.store.SetUnavailable("")
@@ -234,7 +236,7 @@ func TestServerFlagsStartFromAnEmptyProfile(t *testing.T) {
 	atDefault := new(recorder).on(dflt)
 	other := authtest.NewOP(t)
 	e := newTestEnv(t)
-	store := keychain.NewMemory()
+	store := keychaintest.NewMemory()
 	e.configure = func(f *Factory) {
 		f.Browser = authtest.NoBrowser(t)
 		f.StoreFor = func(string) (keychain.Store, error) { return store, nil }

@@ -62,7 +62,8 @@ func (e *testEnv) configPath() string {
 }
 
 func (e *testEnv) factory() *Factory {
-	io, in, out, errOut := output.Test()
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	io := output.New(in, out, errOut, nil) // buffers: no TTY
 	e.in, e.out, e.errOut = in, out, errOut
 	now := time.Now
 	if !e.now.IsZero() {
@@ -89,7 +90,7 @@ func (e *testEnv) factory() *Factory {
 // isolatedStores is the refresh-token store of a test that injects none:
 // file storage in the test's own XDG_STATE_HOME, as oat does; the OS keychain
 // is refused and fails the test, because it would be the user's real one.
-// A test that needs the keychain injects a store (keychain.NewMemory, or
+// A test that needs the keychain injects a store (keychaintest.NewMemory, or
 // keychain.NewOS inside .ci/keyring-session's private keyring).
 func isolatedStores(t testing.TB, getenv func(string) string) func(kind string) (keychain.Store, error) {
 	return func(kind string) (keychain.Store, error) {

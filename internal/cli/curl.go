@@ -22,7 +22,7 @@ type CurlOptions struct {
 	Args     []string // curl's own arguments
 }
 
-func newCmdCurl(f *Factory, runF func(context.Context, *CurlOptions) error) *cobra.Command {
+func newCmdCurl(f *Factory) *cobra.Command {
 	opts := &CurlOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "curl [flags] -- CURL_ARGS...",
@@ -50,9 +50,6 @@ exit code, and passes Ctrl-C and termination signals on to curl.`,
 				return usageErrorf("--min-ttl must not be negative")
 			}
 			opts.Args = args
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runCurl(cmd.Context(), opts)
 		},
 	}
@@ -73,11 +70,7 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return errors.New(noCurlMsg)
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	m, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

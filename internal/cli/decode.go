@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -148,10 +147,8 @@ not be fetched (network, 5xx), 5 verification failed.`,
 				return usageErrorf("--leeway must not be negative")
 			}
 			for _, u := range []struct{ flag, v string }{{"--jwks-url", opts.JWKSURL}, {"--issuer", opts.Issuer}} {
-				if u.v != "" {
-					if err := urlpolicy.Check(u.flag, u.v); err != nil {
-						return usageErrorf("%v", err)
-					}
+				if err := checkURLFlag(u.flag, u.v); err != nil {
+					return err
 				}
 			}
 			if opts.SecretEnv != "" && opts.Getenv(opts.SecretEnv) == "" {
@@ -417,18 +414,18 @@ func writeVerdict(o *DecodeOptions, v *jwt.Verdict, profileSource string) {
 
 // writeDecodeJSON streams {"header", "payload", "signature", "encrypted",
 // "expires_in"} indented by two spaces, as output.WriteJSON would, but
-// without building it in memory and compact below prettyDepth.
+// without building it in memory and compact below output.PrettyDepth.
 func writeDecodeJSON(w io.Writer, tok *jwt.Token, now time.Time) error {
-	p := newJSONPrinter(w, false, 1)
+	p := output.NewJSONPrinter(w, false, 1)
 	p.WriteString("{\n  \"header\": ")
-	p.value(tok.Header, 0, nil)
+	p.Value(tok.Header, 0, nil)
 	if tok.Encrypted {
 		p.WriteString(",\n  \"encrypted\": true")
 	} else {
 		p.WriteString(",\n  \"payload\": ")
-		p.value(tok.Payload, 0, nil)
+		p.Value(tok.Payload, 0, nil)
 		p.WriteString(",\n  \"signature\": ")
-		p.string(tok.Signature)
+		p.String(tok.Signature)
 		if n, ok := tok.ExpiresIn(now); ok {
 			p.WriteString(",\n  \"expires_in\": " + string(n))
 		}
@@ -440,10 +437,10 @@ func writeDecodeJSON(w io.Writer, tok *jwt.Token, now time.Time) error {
 // ---- text output
 
 func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Location, color bool, sigNote string) error {
-	p := newJSONPrinter(w, color, 0)
+	p := output.NewJSONPrinter(w, color, 0)
 	p.WriteString(output.Colorize(color, output.Bold, summary(tok, now)) + "\n\n")
 	p.WriteString(output.Colorize(color, output.Bold, "Header") + "\n")
-	p.value(tok.Header, 0, nil)
+	p.Value(tok.Header, 0, nil)
 	p.WriteString("\n")
 	if tok.Encrypted {
 		p.WriteString("\nThe payload is encrypted (JWE): only the holder of the recipient's key can read it.\n")
@@ -456,7 +453,7 @@ func writeDecodeText(w io.Writer, tok *jwt.Token, now time.Time, loc *time.Locat
 		}
 		return timeNote(key, v, now, loc)
 	}
-	p.value(tok.Payload, 0, annotate)
+	p.Value(tok.Payload, 0, annotate)
 	p.WriteString("\n\n")
 	sig := "Signature: none"
 	if tok.Signature != "" {
@@ -530,22 +527,11 @@ func timeNote(claim string, v any, now time.Time, loc *time.Location) string {
 	return s + ", " + jwt.Relative(claim, t, now)
 }
 
-// jsonString quotes s as JSON for the terminal: no HTML escaping, and every
-// control or format character (C0, C1, bidi overrides) escaped as \uXXXX, so
-// a hostile claim cannot drive the terminal or hide text.
-func jsonString(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return string(termsafe.JSON(bytes.TrimSuffix(b.Bytes(), []byte("\n"))))
-}
-
 // plain shows a claim in the summary line: as is when it is printable text,
 // else quoted with escapes.
 func plain(s string) string {
 	if termsafe.Safe(s) && s != "" {
 		return s
 	}
-	return jsonString(s)
+	return output.JSONString(s)
 }

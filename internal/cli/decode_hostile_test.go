@@ -37,7 +37,7 @@ func hostileDecodePayloads() map[string]string {
 		"empty containers": `{"a":[` + strings.Repeat("[],{},", n/6) + `[]]}`,
 		"escaped strings":  `{"a":[` + strings.Repeat(`"\u001b\u0085",`, n/15) + `""]}`,
 		// Many values just above the depth cap: the widest indented output.
-		"wide at the cap": `{"a":` + strings.Repeat("[", prettyDepth-1) + strings.Repeat("0,", n/2) + "0" + strings.Repeat("]", prettyDepth-1) + `}`,
+		"wide at the cap": `{"a":` + strings.Repeat("[", output.PrettyDepth-1) + strings.Repeat("0,", n/2) + "0" + strings.Repeat("]", output.PrettyDepth-1) + `}`,
 	}
 }
 
@@ -83,15 +83,15 @@ func TestDecodeHostileNestingBoundedMemory(t *testing.T) {
 			if alloc > budget {
 				t.Errorf("%s, %s: %d MiB allocated for a %d KiB token; want at most %d MiB", name, mode, alloc>>20, len(tok)>>10, budget>>20)
 			}
-			// Colour adds about 10 bytes per value; indent at most 2*(prettyDepth+1).
-			if limit := int64(len(payload)) * (2*prettyDepth + 16); out.n > limit {
+			// Colour adds about 10 bytes per value; indent at most 2*(output.PrettyDepth+1).
+			if limit := int64(len(payload)) * (2*output.PrettyDepth + 16); out.n > limit {
 				t.Errorf("%s, %s: %d bytes out for a %d-byte payload", name, mode, out.n, len(payload))
 			}
 		}
 	}
 }
 
-// TestDecodeDeepNestingOutput: beyond prettyDepth levels the JSON is
+// TestDecodeDeepNestingOutput: beyond output.PrettyDepth levels the JSON is
 // compact on one line, and the output (both formats) is still exactly the
 // token's JSON.
 func TestDecodeDeepNestingOutput(t *testing.T) {
@@ -117,9 +117,9 @@ func TestDecodeDeepNestingOutput(t *testing.T) {
 			t.Errorf("%s: -o json payload differs from the token's", name)
 		}
 		// The payload is at indent 1 in -o json: its members at 2, the
-		// deepest indented line at 1+prettyDepth.
+		// deepest indented line at 1+output.PrettyDepth.
 		for line := range strings.Lines(e.out.String()) {
-			if indent := len(line) - len(strings.TrimLeft(line, " ")); indent > 2*(prettyDepth+1) {
+			if indent := len(line) - len(strings.TrimLeft(line, " ")); indent > 2*(output.PrettyDepth+1) {
 				t.Fatalf("%s: a line indented by %d spaces", name, indent)
 			}
 		}
@@ -136,19 +136,19 @@ func TestDecodeDeepNestingOutput(t *testing.T) {
 		}
 	}
 
-	// Exactly where it turns compact: the object at depth prettyDepth.
-	payload := strings.Repeat(`{"k":`, prettyDepth+2) + "[1]" + strings.Repeat("}", prettyDepth+2)
+	// Exactly where it turns compact: the object at depth output.PrettyDepth.
+	payload := strings.Repeat(`{"k":`, output.PrettyDepth+2) + "[1]" + strings.Repeat("}", output.PrettyDepth+2)
 	e := newDecodeEnv(t)
 	if code := e.runStdin(unsignedToken(payload), "decode"); code != 0 {
 		t.Fatalf("exit %d: %s", code, e.errOut)
 	}
 	var want strings.Builder
 	want.WriteString("Payload\n{")
-	for d := 1; d <= prettyDepth; d++ {
+	for d := 1; d <= output.PrettyDepth; d++ {
 		want.WriteString("\n" + strings.Repeat("  ", d) + `"k": {`)
 	}
 	want.WriteString(`"k":{"k":[1]}}`)
-	for d := prettyDepth - 1; d >= 0; d-- {
+	for d := output.PrettyDepth - 1; d >= 0; d-- {
 		want.WriteString("\n" + strings.Repeat("  ", d) + "}")
 	}
 	if !strings.Contains(e.out.String(), want.String()) {

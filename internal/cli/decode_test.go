@@ -303,7 +303,8 @@ func TestNewCmdDecodeFlags(t *testing.T) {
 func TestRunDecodeCurrentToken(t *testing.T) {
 	t.Parallel()
 	tok := jwttest.Sign(t, jwttest.HMAC(t), `{"sub":"from-cache"}`)
-	io, _, out, errOut := output.Test()
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	io := output.New(&bytes.Buffer{}, out, errOut, nil) // buffers: no TTY
 	var asked string
 	o := &DecodeOptions{
 		IO: io, Now: func() time.Time { return decodeNow }, Getenv: func(string) string { return "" },

@@ -19,7 +19,7 @@ import (
 
 // issuerCommands are `oat issuer` and `oat demo`.
 func issuerCommands(f *Factory) []*cobra.Command {
-	return []*cobra.Command{newCmdIssuer(f), newCmdDemo(f, nil)}
+	return []*cobra.Command{newCmdIssuer(f), newCmdDemo(f)}
 }
 
 // DemoOptions drive `oat demo`.
@@ -27,7 +27,7 @@ type DemoOptions struct {
 	F *Factory
 }
 
-func newCmdDemo(f *Factory, runF func(context.Context, *DemoOptions) error) *cobra.Command {
+func newCmdDemo(f *Factory) *cobra.Command {
 	opts := &DemoOptions{F: f}
 	return &cobra.Command{
 		Use:   "demo",
@@ -42,9 +42,6 @@ temporary folder (file storage) that it deletes at the end. It exits 0 only if
 every step worked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runDemo(cmd.Context(), opts)
 		},
 	}

@@ -24,7 +24,7 @@ type ExecOptions struct {
 	Args     []string // CMD and its arguments
 }
 
-func newCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cobra.Command {
+func newCmdExec(f *Factory) *cobra.Command {
 	opts := &ExecOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- CMD [ARGS...]",
@@ -58,9 +58,6 @@ Flags after CMD belong to CMD; "--" before CMD is optional but clearer.`,
 				return usageErrorf("--min-ttl must not be negative")
 			}
 			opts.Args = args
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runExec(cmd.Context(), opts)
 		},
 	}
@@ -86,11 +83,7 @@ func runExec(ctx context.Context, o *ExecOptions) error {
 		}
 		return &CodeError{Code: code, Err: fmt.Errorf("exec: %q %s: %v", o.Args[0], what, unwrapExecError(err))}
 	}
-	m, err := o.F.Session(o.Settings)
-	if err != nil {
-		return err
-	}
-	e, err := m.Token(ctx, o.MinTTL)
+	m, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

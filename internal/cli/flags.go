@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // addServerFlags binds the spec's server flags, shared by every command that
@@ -63,4 +64,16 @@ func parseKeyValues(flag string, kvs []string) (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// checkURLFlag applies the URL policy (https, or http to a loopback host)
+// to a URL flag's value, when one was given: a refused URL is a usage error.
+func checkURLFlag(flag, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := urlpolicy.Check(flag, value); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -29,8 +30,8 @@ const refreshGrant = "refresh_token"
 type opEnv struct {
 	*testEnv
 	op        *authtest.OP
-	store     *keychain.Memory
-	fileStore *keychain.Memory
+	store     *keychaintest.Memory
+	fileStore *keychaintest.Memory
 	browser   *authtest.Browser
 
 	kindsMu sync.Mutex
@@ -39,7 +40,7 @@ type opEnv struct {
 
 func newOPEnv(t *testing.T, flow string, opts ...authtest.Option) *opEnv {
 	t.Helper()
-	e := &opEnv{testEnv: newTestEnv(t), op: authtest.NewOP(t, opts...), store: keychain.NewMemory(), fileStore: keychain.NewMemory(), browser: authtest.NewBrowser(t)}
+	e := &opEnv{testEnv: newTestEnv(t), op: authtest.NewOP(t, opts...), store: keychaintest.NewMemory(), fileStore: keychaintest.NewMemory(), browser: authtest.NewBrowser(t)}
 	e.fileStore.SetKind(keychain.KindFile)
 	cfg := &config.File{Path: e.configPath(), DefaultProfile: "work", Profiles: map[string]config.Profile{"work": e.op.Profile(flow)}}
 	if err := cfg.Save(); err != nil {
@@ -278,7 +279,7 @@ func TestClientCredentialsWithoutConfigFile(t *testing.T) {
 	op := authtest.NewOP(t)
 	e := newTestEnv(t)
 	e.env["DEPLOY_SECRET"] = op.ClientSecret
-	store := keychain.NewMemory()
+	store := keychaintest.NewMemory()
 	e.configure = func(f *Factory) {
 		f.Browser = authtest.NoBrowser(t)
 		f.StoreFor = func(string) (keychain.Store, error) { return store, nil }
@@ -499,6 +500,11 @@ func TestProfileRemoveWithKeychainDown(t *testing.T) {
 	msg := e.errOut.String()
 	if !strings.Contains(msg, "could not delete the refresh token in the keychain (service oat, user work)") || !strings.Contains(msg, "left behind") || !strings.Contains(msg, `Removed profile "work"`) {
 		t.Errorf("stderr = %q", msg)
+	}
+	// The reason, without the hint to opt in to file storage (it makes no
+	// sense when removing).
+	if !strings.Contains(msg, "keychain unavailable: no D-Bus session; it is left behind") || strings.Contains(msg, "OAT_STORAGE=file") {
+		t.Errorf("stderr = %q, want the reason without the opt-in hint", msg)
 	}
 	if strings.Contains(e.readConfig(), "[profiles.work]") {
 		t.Error("profile not removed")

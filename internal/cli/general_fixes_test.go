@@ -14,6 +14,7 @@ import (
 	"github.com/oatcli/oat/internal/auth/authtest"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -99,7 +100,7 @@ func TestDefaultClientAuthFollowsDiscovery(t *testing.T) {
 			e := newTestEnv(t)
 			e.configure = func(f *Factory) {
 				f.Browser = authtest.NoBrowser(t)
-				f.StoreFor = func(string) (keychain.Store, error) { return keychain.NewMemory(), nil }
+				f.StoreFor = func(string) (keychain.Store, error) { return keychaintest.NewMemory(), nil }
 			}
 			cfg := fmt.Sprintf("default_profile = \"ci\"\n[profiles.ci]\nissuer = %q\nclient_id = %q\nclient_secret_env = \"CI_SECRET\"\nflow = \"client-credentials\"\n", op.Issuer, op.ConfidentialClientID)
 			if tc.clientAuth != "" {
@@ -186,7 +187,7 @@ func TestNoExpiresInAssumesALifetimeWhenRenewable(t *testing.T) {
 	c.env["CI_SECRET"] = op.ClientSecret
 	c.configure = func(f *Factory) {
 		f.Browser = authtest.NoBrowser(t)
-		f.StoreFor = func(string) (keychain.Store, error) { return keychain.NewMemory(), nil }
+		f.StoreFor = func(string) (keychain.Store, error) { return keychaintest.NewMemory(), nil }
 	}
 	args := []string{"token", "--flow", "client-credentials", "--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", "CI_SECRET"}
 	c.mustRun(0, args...)

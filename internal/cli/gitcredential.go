@@ -28,7 +28,7 @@ type GitCredentialOptions struct {
 	Action   string // get, store, erase (others are ignored, as git asks)
 }
 
-func newCmdGitCredential(f *Factory, runF func(context.Context, *GitCredentialOptions) error) *cobra.Command {
+func newCmdGitCredential(f *Factory) *cobra.Command {
 	opts := &GitCredentialOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "git-credential [flags] get|store|erase",
@@ -63,9 +63,6 @@ messages and errors go to stderr.`,
 				return usageErrorf("--username must be a non-empty line")
 			}
 			opts.Action = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runGitCredential(cmd.Context(), opts)
 		},
 	}
@@ -172,7 +169,7 @@ func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCreden
 			termsafe.Escape(c.attrs["protocol"]), termsafe.Escape(c.attrs["host"]))
 		return nil
 	}
-	e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
+	_, e, err := o.F.ValidToken(ctx, o.Settings, o.MinTTL)
 	if err != nil {
 		return err
 	}

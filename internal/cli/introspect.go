@@ -14,7 +14,6 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/jwt"
 	"github.com/oatcli/oat/internal/termsafe"
-	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // IntrospectOptions drive `oat introspect`.
@@ -27,7 +26,7 @@ type IntrospectOptions struct {
 	URL       string // --introspection-url
 }
 
-func newCmdIntrospect(f *Factory, runF func(context.Context, *IntrospectOptions) error) *cobra.Command {
+func newCmdIntrospect(f *Factory) *cobra.Command {
 	opts := &IntrospectOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "introspect [TOKEN|-]",
@@ -56,13 +55,8 @@ and the usual ones otherwise (4 for network failures, 5xx and 429).`,
 					opts.Token = args[0]
 				}
 			}
-			if opts.URL != "" {
-				if err := urlpolicy.Check("--introspection-url", opts.URL); err != nil {
-					return &UsageError{Err: err}
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
+			if err := checkURLFlag("--introspection-url", opts.URL); err != nil {
+				return err
 			}
 			return runIntrospect(cmd.Context(), opts)
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oatcli/oat/internal/issuer"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 func TestNewCmdIssuerServeFlags(t *testing.T) {
@@ -160,7 +161,7 @@ func TestLoginAgainstOwnIssuer(t *testing.T) {
 	for _, flow := range []string{"pkce", "device"} {
 		t.Run(flow, func(t *testing.T) {
 			e := newTestEnv(t)
-			store := keychain.NewMemory()
+			store := keychaintest.NewMemory()
 			var opened []string
 			e.configure = func(f *Factory) {
 				f.StoreFor = func(string) (keychain.Store, error) { return store, nil }

@@ -21,7 +21,7 @@ type LoginOptions struct {
 	Timeout   time.Duration
 }
 
-func newCmdLogin(f *Factory, runF func(context.Context, *LoginOptions) error) *cobra.Command {
+func newCmdLogin(f *Factory) *cobra.Command {
 	opts := &LoginOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -44,9 +44,6 @@ where no browser can open (SSH session, no display) and the server supports it.`
 			if opts.Timeout <= 0 {
 				return usageErrorf("--timeout must be positive")
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
 			return runLogin(cmd.Context(), opts)
 		},
 	}
@@ -63,9 +60,8 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 		return err
 	}
 	p := m.Profile.Profile
-	flow := p.Flow
-	if flow == "" {
-		flow = config.FlowPKCE
+	flow := p.FlowOrDefault()
+	if p.Flow == "" {
 		if !f.canOpenBrowser() && !o.NoBrowser && m.HasDeviceEndpoint(ctx) {
 			flow = config.FlowDevice
 			fmt.Fprintln(f.IO.ErrOut, "No browser can be opened here: using the device flow (pass --flow pkce --no-browser to print a URL instead).")
@@ -103,7 +99,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 }
 
 func storageName(kind string) string {
-	if kind == "file" {
+	if kind == config.StorageFile {
 		return "file storage"
 	}
 	return "the keychain"

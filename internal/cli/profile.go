@@ -28,12 +28,12 @@ file when it writes it, but not its comments.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(
-		newCmdProfileAdd(f, nil),
-		newCmdProfileList(f, nil),
-		newCmdProfileShow(f, nil),
-		newCmdProfileSet(f, nil),
-		newCmdProfileRemove(f, nil),
-		newCmdProfileUse(f, nil),
+		newCmdProfileAdd(f),
+		newCmdProfileList(f),
+		newCmdProfileShow(f),
+		newCmdProfileSet(f),
+		newCmdProfileRemove(f),
+		newCmdProfileUse(f),
 	)
 	return cmd
 }
@@ -73,7 +73,7 @@ type ProfileAddOptions struct {
 	AuthServer string // --authorization-server: Okta's authorization server (default "default"; "org")
 }
 
-func newCmdProfileAdd(f *Factory, runF func(*ProfileAddOptions) error) *cobra.Command {
+func newCmdProfileAdd(f *Factory) *cobra.Command {
 	opts := &ProfileAddOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "add NAME [flags]",
@@ -92,9 +92,6 @@ func newCmdProfileAdd(f *Factory, runF func(*ProfileAddOptions) error) *cobra.Co
 				return &UsageError{Err: err}
 			}
 			opts.Settings.AuthParams = m
-			if runF != nil {
-				return runF(opts)
-			}
 			return runProfileAdd(cmd.Context(), opts)
 		},
 	}
@@ -169,7 +166,7 @@ type profileListItem struct {
 	Flow     string `json:"flow"`
 }
 
-func newCmdProfileList(f *Factory, runF func(*ProfileListOptions) error) *cobra.Command {
+func newCmdProfileList(f *Factory) *cobra.Command {
 	opts := &ProfileListOptions{F: f}
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -179,9 +176,6 @@ func newCmdProfileList(f *Factory, runF func(*ProfileListOptions) error) *cobra.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.CheckFormat(opts.Output, "table", "json"); err != nil {
 				return &UsageError{Err: err}
-			}
-			if runF != nil {
-				return runF(opts)
 			}
 			return runProfileList(opts)
 		},
@@ -202,11 +196,7 @@ func runProfileList(o *ProfileListOptions) error {
 		if issuer == "" {
 			issuer = p.TokenURL
 		}
-		flow := p.Flow
-		if flow == "" {
-			flow = config.FlowPKCE
-		}
-		items = append(items, profileListItem{Name: n, Default: n == cfg.DefaultProfile, Issuer: issuer, ClientID: p.ClientID, Flow: flow})
+		items = append(items, profileListItem{Name: n, Default: n == cfg.DefaultProfile, Issuer: issuer, ClientID: p.ClientID, Flow: p.FlowOrDefault()})
 	}
 	if o.Output == "json" {
 		return output.WriteJSON(o.F.IO.Out, items)
@@ -234,7 +224,7 @@ type ProfileShowOptions struct {
 	Output string
 }
 
-func newCmdProfileShow(f *Factory, runF func(*ProfileShowOptions) error) *cobra.Command {
+func newCmdProfileShow(f *Factory) *cobra.Command {
 	opts := &ProfileShowOptions{F: f}
 	cmd := &cobra.Command{
 		Use:               "show [NAME]",
@@ -247,9 +237,6 @@ func newCmdProfileShow(f *Factory, runF func(*ProfileShowOptions) error) *cobra.
 			}
 			if err := output.CheckFormat(opts.Output, "toml", "json"); err != nil {
 				return &UsageError{Err: err}
-			}
-			if runF != nil {
-				return runF(opts)
 			}
 			return runProfileShow(opts)
 		},
@@ -299,7 +286,7 @@ type ProfileSetOptions struct {
 	Name, Key, Value string
 }
 
-func newCmdProfileSet(f *Factory, runF func(*ProfileSetOptions) error) *cobra.Command {
+func newCmdProfileSet(f *Factory) *cobra.Command {
 	opts := &ProfileSetOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "set NAME KEY VALUE",
@@ -319,9 +306,6 @@ comma-separated list. An empty VALUE ("") removes the key.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name, opts.Key, opts.Value = args[0], args[1], args[2]
-			if runF != nil {
-				return runF(opts)
-			}
 			return runProfileSet(cmd.Context(), opts)
 		},
 	}
@@ -372,7 +356,7 @@ const reboundRevokeTimeout = 20 * time.Second
 // or client: they are bound to the old ones and could never be used again.
 // Nothing here fails the set; what happened is said on stderr.
 func dropRebound(ctx context.Context, f *Factory, name string, old config.Profile) {
-	r := &config.Resolved{Name: name, Profile: old, InFile: true, Key: name, Fingerprint: config.Fingerprint(old)}
+	r := &config.Resolved{Name: name, Profile: old, Key: name, Fingerprint: config.Fingerprint(old)}
 	if env := f.Getenv("OAT_STORAGE"); env != "" {
 		r.Profile.Storage = env
 	}
@@ -425,21 +409,21 @@ type ProfileUseOptions struct {
 	Name string
 }
 
-func newCmdProfileUse(f *Factory, runF func(*ProfileUseOptions) error) *cobra.Command {
+func newCmdProfileUse(f *Factory) *cobra.Command {
 	opts := &ProfileUseOptions{F: f}
-	return &cobra.Command{
-		Use:               "use NAME",
-		Short:             "Make NAME the default profile",
-		Args:              exactArgs(1, "NAME"),
-		ValidArgsFunction: f.completeProfileArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runProfileUse(opts)
-		},
-	}
+	return profileNameCmd(f, &cobra.Command{Use: "use NAME", Short: "Make NAME the default profile"}, func(name string) error {
+		opts.Name = name
+		return runProfileUse(opts)
+	})
+}
+
+// profileNameCmd completes cmd as a `profile VERB NAME` command: one
+// argument, a profile name (completed from the config), handed to run.
+func profileNameCmd(f *Factory, cmd *cobra.Command, run func(name string) error) *cobra.Command {
+	cmd.Args = exactArgs(1, "NAME")
+	cmd.ValidArgsFunction = f.completeProfileArg
+	cmd.RunE = func(_ *cobra.Command, args []string) error { return run(args[0]) }
+	return cmd
 }
 
 func runProfileUse(o *ProfileUseOptions) error {

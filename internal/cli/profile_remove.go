@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
 )
 
 // ProfileRemoveOptions drive `oat profile remove`.
@@ -15,22 +16,16 @@ type ProfileRemoveOptions struct {
 	Name string
 }
 
-func newCmdProfileRemove(f *Factory, runF func(*ProfileRemoveOptions) error) *cobra.Command {
+func newCmdProfileRemove(f *Factory) *cobra.Command {
 	opts := &ProfileRemoveOptions{F: f}
-	return &cobra.Command{
-		Use:               "remove NAME",
-		Aliases:           []string{"rm"},
-		Short:             "Remove a profile and delete its stored tokens",
-		Args:              exactArgs(1, "NAME"),
-		ValidArgsFunction: f.completeProfileArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runProfileRemove(opts)
-		},
-	}
+	return profileNameCmd(f, &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Remove a profile and delete its stored tokens",
+	}, func(name string) error {
+		opts.Name = name
+		return runProfileRemove(opts)
+	})
 }
 
 // runProfileRemove deletes the profile's tokens (keychain or file, and cache)
@@ -47,10 +42,7 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 	}
 	// The profile's own tokens: its name is their key. Delete from the store
 	// the profile names and from the one OAT_STORAGE names, if another.
-	kinds := []string{cfg.Profiles[o.Name].Storage}
-	if kinds[0] == "" {
-		kinds[0] = config.StorageKeychain
-	}
+	kinds := []string{cfg.Profiles[o.Name].StorageOrDefault()}
 	if env := f.Getenv("OAT_STORAGE"); env != "" && env != kinds[0] {
 		kinds = append(kinds, env)
 	}
@@ -86,9 +78,9 @@ func runProfileRemove(o *ProfileRemoveOptions) error {
 // removeReason is a storage error without the hint to opt in to file
 // storage, which makes no sense when removing.
 func removeReason(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "; to keep the refresh token in a file"); i >= 0 {
-		msg = msg[:i]
+	var ue *keychain.UnavailableError
+	if errors.As(err, &ue) {
+		return ue.Problem()
 	}
-	return msg
+	return err.Error()
 }

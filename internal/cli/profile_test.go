@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 func TestProfileAddListShowUse(t *testing.T) {
@@ -232,7 +233,7 @@ func TestDanglingDefaultProfile(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	e.configure = func(f *Factory) { // profile remove deletes b's keychain entry
-		f.StoreFor = func(string) (keychain.Store, error) { return keychain.NewMemory(), nil }
+		f.StoreFor = func(string) (keychain.Store, error) { return keychaintest.NewMemory(), nil }
 	}
 	e.writeConfig("default_profile = \"nope\"\n\n[profiles.a]\nissuer = \"https://a.example.com\"\nclient_id = \"x\"\n")
 	hint := "default_profile \"nope\" names no profile in " + e.configPath() + ": run `oat profile use NAME`"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/provtest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
@@ -21,12 +22,12 @@ import (
 // whose refresh tokens live in an in-memory keychain.
 type provEnv struct {
 	*testEnv
-	store *keychain.Memory
+	store *keychaintest.Memory
 }
 
 func newProvEnv(t *testing.T) *provEnv {
 	t.Helper()
-	e := &provEnv{testEnv: newTestEnv(t), store: keychain.NewMemory()}
+	e := &provEnv{testEnv: newTestEnv(t), store: keychaintest.NewMemory()}
 	e.configure = func(f *Factory) {
 		f.Browser = provtest.Browser(t)
 		f.StoreFor = func(string) (keychain.Store, error) { return e.store, nil }

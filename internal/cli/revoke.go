@@ -20,7 +20,7 @@ type RevokeOptions struct {
 	LocalOnly bool
 }
 
-func newCmdRevoke(f *Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
+func newCmdRevoke(f *Factory) *cobra.Command {
 	opts := &RevokeOptions{F: f}
 	cmd := &cobra.Command{
 		Use:     "revoke",
@@ -37,9 +37,6 @@ many do for JWT access tokens) has not failed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
 				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runRevoke(cmd.Context(), opts)
 		},

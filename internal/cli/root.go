@@ -64,25 +64,26 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	var se *SilentExit
-	if errors.As(err, &se) {
-		return se.Code
-	}
 	var ue *UsageError
 	if !started(cmd) && !errors.As(err, &ue) {
 		// cobra rejected the command line (unknown command, wrong number of
 		// arguments) before the command ran.
 		err = &UsageError{Err: err}
 	}
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	code := ExitCode(err, ctx.Err() != nil)
+	var se *SilentExit
+	switch {
+	case errors.As(err, &se):
+		// A child program ended oat; it has said whatever it had to.
+	case code == ExitInterrupted:
 		fmt.Fprintln(f.IO.ErrOut, "oat: interrupted")
-		return ExitInterrupted
+	default:
+		fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
+		if errors.As(err, &ue) && cmd != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "oat: %s\n", oneLine(err.Error()))
-	if errors.As(err, &ue) && cmd != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-	}
-	return ExitCode(err, ctx.Err() != nil)
+	return code
 }
 
 const startedAnnotation = "oat.started"
@@ -91,15 +92,12 @@ func started(cmd *cobra.Command) bool {
 	return cmd != nil && cmd.Annotations[startedAnnotation] == "1"
 }
 
-// NewRootCmd builds the whole command tree over f.
-func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
-
 // fastCommands are the commands scripts run often. A command line that
 // names one of them gets a root holding just it: building the other
 // commands and their flags was most of what a cached `oat token` did
 // in-process.
 var fastCommands = map[string]func(*Factory) *cobra.Command{
-	"token":  func(f *Factory) *cobra.Command { return newCmdToken(f, nil) },
+	"token":  func(f *Factory) *cobra.Command { return newCmdToken(f) },
 	"decode": func(f *Factory) *cobra.Command { return newCmdDecode(f, nil) },
 }
 
@@ -174,17 +172,17 @@ command's code (126 cannot run, 127 not found for exec).`,
 		return root
 	}
 	root.AddCommand(
-		newCmdLogin(f, nil),
-		newCmdToken(f, nil),
-		newCmdRefresh(f, nil),
-		newCmdRevoke(f, nil),
-		newCmdStatus(f, nil),
+		newCmdLogin(f),
+		newCmdToken(f),
+		newCmdRefresh(f),
+		newCmdRevoke(f),
+		newCmdStatus(f),
 		newCmdDecode(f, nil),
-		newCmdExec(f, nil),
-		newCmdIntrospect(f, nil),
-		newCmdUserinfo(f, nil),
-		newCmdCurl(f, nil),
-		newCmdGitCredential(f, nil),
+		newCmdExec(f),
+		newCmdIntrospect(f),
+		newCmdUserinfo(f),
+		newCmdCurl(f),
+		newCmdGitCredential(f),
 		newCmdProfile(f),
 		newCmdVersion(f),
 	)

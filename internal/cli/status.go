@@ -30,7 +30,7 @@ type statusRow struct {
 	NeedsLogin   bool    `json:"needs_login"`
 }
 
-func newCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+func newCmdStatus(f *Factory) *cobra.Command {
 	opts := &StatusOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -45,9 +45,6 @@ server flags, only that profile.`,
 			}
 			if err := output.CheckFormat(opts.Output, "table", "json"); err != nil {
 				return &UsageError{Err: err}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
 			}
 			return runStatus(cmd.Context(), opts)
 		},

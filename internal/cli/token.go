@@ -28,7 +28,7 @@ type TokenOptions struct {
 	k8sInfo execInfo
 }
 
-func newCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func newCmdToken(f *Factory) *cobra.Command {
 	opts := &TokenOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -45,7 +45,7 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
   oat token -p k8s -o exec-credential   # for a kubeconfig exec user (kubectl)
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
 		Args:        cobra.NoArgs,
-		RunE:        tokenRunE(opts, runF),
+		RunE:        tokenRunE(opts),
 		Annotations: map[string]string{lazyInterruptAnnotation: "1"},
 	}
 	addServerFlags(cmd, &opts.Settings)
@@ -54,8 +54,8 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
 	return cmd
 }
 
-// tokenRunE checks token/refresh flags, then runs runF (tests) or runToken.
-func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) error) func(*cobra.Command, []string) error {
+// tokenRunE checks token/refresh flags, then runs runToken.
+func tokenRunE(opts *TokenOptions) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		if err := finishServerFlags(cmd, &opts.Settings); err != nil {
 			return err
@@ -68,9 +68,6 @@ func tokenRunE(opts *TokenOptions, runF func(context.Context, *TokenOptions) err
 		}
 		if opts.MinTTL < 0 {
 			return usageErrorf("--min-ttl must not be negative")
-		}
-		if runF != nil {
-			return runF(cmd.Context(), opts)
 		}
 		return runToken(cmd.Context(), opts)
 	}
@@ -161,7 +158,7 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	}
 }
 
-func newCmdRefresh(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func newCmdRefresh(f *Factory) *cobra.Command {
 	opts := &TokenOptions{F: f, Force: true}
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -169,7 +166,7 @@ func newCmdRefresh(f *Factory, runF func(context.Context, *TokenOptions) error) 
 		Long: `Force a refresh-token grant now (a new client-credentials grant for machine
 profiles), store the rotated refresh token, and print the new access token.`,
 		Args: cobra.NoArgs,
-		RunE: tokenRunE(opts, runF),
+		RunE: tokenRunE(opts),
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)

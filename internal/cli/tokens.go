@@ -79,14 +79,18 @@ func (f *Factory) Session(o config.Overrides) (*session.Manager, error) {
 }
 
 // ValidToken returns the access token of the profile the flags select,
-// renewed first when it expires within minTTL: what oat exec, oat curl and
-// oat git-credential hand on.
-func (f *Factory) ValidToken(ctx context.Context, o config.Overrides, minTTL time.Duration) (*tokencache.Entry, error) {
+// renewed first when it expires within minTTL, and that profile's session:
+// what oat exec, oat curl and oat git-credential hand on.
+func (f *Factory) ValidToken(ctx context.Context, o config.Overrides, minTTL time.Duration) (*session.Manager, *tokencache.Entry, error) {
 	m, err := f.Session(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return m.Token(ctx, minTTL)
+	e, err := m.Token(ctx, minTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, e, nil
 }
 
 // BoundStore returns the refresh-token store of the given kind with the

@@ -9,7 +9,6 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/session"
-	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
 // UserinfoOptions drive `oat userinfo`.
@@ -19,7 +18,7 @@ type UserinfoOptions struct {
 	URL      string // --userinfo-url
 }
 
-func newCmdUserinfo(f *Factory, runF func(context.Context, *UserinfoOptions) error) *cobra.Command {
+func newCmdUserinfo(f *Factory) *cobra.Command {
 	opts := &UserinfoOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "userinfo",
@@ -36,13 +35,8 @@ The endpoint is the userinfo_endpoint of the server's metadata, or
 			if err := finishServerFlags(cmd, &opts.Settings); err != nil {
 				return err
 			}
-			if opts.URL != "" {
-				if err := urlpolicy.Check("--userinfo-url", opts.URL); err != nil {
-					return &UsageError{Err: err}
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
+			if err := checkURLFlag("--userinfo-url", opts.URL); err != nil {
+				return err
 			}
 			return runUserinfo(cmd.Context(), opts)
 		},

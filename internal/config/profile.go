@@ -2,8 +2,6 @@
 // settings of one profile from flags, environment and file (in that order).
 package config
 
-import "time"
-
 // Profile holds the settings of one client at one authorization server. Field
 // tags are the TOML keys of the config file (see docs/configuration.md).
 type Profile struct {
@@ -35,18 +33,6 @@ type Profile struct {
 	// Provider turns on a provider's defaults and quirks (providers.go);
 	// detected from well-known hosts when empty.
 	Provider string `toml:"provider,omitempty" json:"provider,omitempty"`
-}
-
-// DefaultAssumeTTL is assume_ttl's default.
-const DefaultAssumeTTL = time.Hour
-
-// AssumedTTL is assume_ttl as a duration: DefaultAssumeTTL when unset or
-// not a positive duration (Validate refuses those in the file).
-func (p Profile) AssumedTTL() time.Duration {
-	if d, err := time.ParseDuration(p.AssumeTTL); err == nil && d > 0 {
-		return d
-	}
-	return DefaultAssumeTTL
 }
 
 // Flows oat knows.

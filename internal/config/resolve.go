@@ -18,7 +18,6 @@ type Overrides struct {
 type Resolved struct {
 	Name        string  // profile name as the user knows it
 	Profile     Profile // merged settings
-	InFile      bool    // the profile exists in the config file
 	Key         string  // storage key: keychain user and cache file name
 	Fingerprint string  // settings that shape a token
 }
@@ -176,7 +175,7 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	}
 	filed := clone(f.Profiles[name])
 	filed.ApplyProvider()
-	r := &Resolved{Name: name, Profile: p, InFile: inFile, Fingerprint: Fingerprint(p)}
+	r := &Resolved{Name: name, Profile: p, Fingerprint: Fingerprint(p)}
 	if inFile && sameServerAndClient(p, filed) {
 		r.Key = name
 	} else {
@@ -258,25 +257,5 @@ func merge(p *Profile, o Overrides) {
 			p.AuthParams = map[string]string{}
 		}
 		p.AuthParams[k] = v
-	}
-}
-
-// Defaults fills the documented defaults that do not depend on a server.
-func (p *Profile) Defaults(hasSecret bool) {
-	if p.ClientAuth == "" {
-		if hasSecret {
-			p.ClientAuth = ClientAuthBasic
-		} else {
-			p.ClientAuth = ClientAuthNone
-		}
-	}
-	if p.RedirectHost == "" {
-		p.RedirectHost = "127.0.0.1"
-	}
-	if p.RedirectPath == "" {
-		p.RedirectPath = "/callback"
-	}
-	if p.Storage == "" {
-		p.Storage = StorageKeychain
 	}
 }

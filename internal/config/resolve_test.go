@@ -18,7 +18,7 @@ func TestResolvePrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Name != "work" || r.Profile.Issuer != "https://file.example.com" || r.Key != "work" || !r.InFile {
+	if r.Name != "work" || r.Profile.Issuer != "https://file.example.com" || r.Key != "work" {
 		t.Errorf("file only: %+v", r)
 	}
 	// env over file
@@ -61,7 +61,7 @@ func TestResolveAdHoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.InFile || !strings.HasPrefix(r.Key, "adhoc-") || len(r.Key) != len("adhoc-")+16 {
+	if !r.AdHoc() || !strings.HasPrefix(r.Key, "adhoc-") || len(r.Key) != len("adhoc-")+16 {
 		t.Errorf("ad hoc: %+v", r)
 	}
 	// same settings, same key; another audience, another key; never a configured name
@@ -73,7 +73,7 @@ func TestResolveAdHoc(t *testing.T) {
 	}
 	// -p NAME not in the file, with flags naming a server and a client: ad hoc too
 	r4, err := f.Resolve("ci", o, envOf(nil))
-	if err != nil || r4.Name != "ci" || r4.InFile || r4.Key == "ci" {
+	if err != nil || r4.Name != "ci" || r4.Key == "ci" {
 		t.Errorf("-p ci ad hoc: %+v %v", r4, err)
 	}
 	// -p NAME not in the file, without enough flags: unknown profile

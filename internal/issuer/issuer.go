@@ -214,11 +214,6 @@ func (i *Issuer) Close() error {
 // Done is closed once the issuer has stopped serving.
 func (i *Issuer) Done() <-chan struct{} { return i.done }
 
-// Addr is the address the issuer listens on (host:port). It differs from
-// URL's host when Config.IssuerURL names another one, as when a proxy in
-// front of the issuer serves it under its own name.
-func (i *Issuer) Addr() string { return i.ln.Addr().String() }
-
 // Clients returns the registered clients, with generated secrets filled in.
 func (i *Issuer) Clients() []Client {
 	out := make([]Client, len(i.cfg.Clients))
@@ -231,10 +226,6 @@ func (i *Issuer) Clients() []Client {
 
 // Users returns the names one can sign in as.
 func (i *Issuer) Users() []string { return append([]string(nil), i.cfg.Users...) }
-
-// KeyID is the kid of the signing key (an RFC 7638 SHA-256 thumbprint, so a
-// key loaded from a file keeps its kid across restarts).
-func (i *Issuer) KeyID() string { return i.key.id }
 
 // ProfileAddCommand returns the `oat profile add` line that points a profile
 // at this issuer with clientID. For a confidential client it is a

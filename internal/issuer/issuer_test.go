@@ -178,8 +178,8 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	}
 	var set jose.JSONWebKeySet
 	getJSON(t, d.JWKS, &set)
-	if len(set.Keys) != 1 || set.Keys[0].KeyID != iss.KeyID() || set.Keys[0].Algorithm != "ES256" || !set.Keys[0].IsPublic() {
-		t.Errorf("JWKS = %+v, want one public ES256 key %q", set.Keys, iss.KeyID())
+	if len(set.Keys) != 1 || set.Keys[0].KeyID != iss.key.id || set.Keys[0].Algorithm != "ES256" || !set.Keys[0].IsPublic() {
+		t.Errorf("JWKS = %+v, want one public ES256 key %q", set.Keys, iss.key.id)
 	}
 	if got := iss.ProfileAddCommand("oat"); got != "oat profile add local --issuer "+iss.URL+` --client-id oat --scope "openid profile offline_access"` {
 		t.Errorf("ProfileAddCommand = %q", got)
@@ -688,8 +688,8 @@ func TestKeyFile(t *testing.T) {
 			}
 			// The kid is the key's thumbprint: the same file gives the same kid.
 			again := start(t, Config{KeyFile: file})
-			if again.KeyID() != iss.KeyID() {
-				t.Errorf("kid changed across restarts: %s, %s", iss.KeyID(), again.KeyID())
+			if again.key.id != iss.key.id {
+				t.Errorf("kid changed across restarts: %s, %s", iss.key.id, again.key.id)
 			}
 		})
 	}

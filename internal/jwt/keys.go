@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -50,7 +51,7 @@ func loadKeys(ctx context.Context, tok *Token, o VerifyOptions) (*keySet, error)
 		if err := urlpolicy.Check("JWKS URL", o.JWKSURL); err != nil {
 			return nil, err
 		}
-		keys, err := fetchJWKS(ctx, o, o.JWKSURL)
+		keys, err := (&KeySet{URL: o.JWKSURL, HTTP: o.HTTPClient, Timeout: o.Timeout}).Keys(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +76,7 @@ func issuerKeys(ctx context.Context, o VerifyOptions, issuer string, fromToken b
 	if err != nil {
 		return nil, err
 	}
-	keys, err := fetchJWKS(ctx, o, jwksURL)
+	keys, err := (&KeySet{URL: jwksURL, HTTP: o.HTTPClient, Timeout: o.Timeout}).Keys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -267,9 +268,11 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("%s: server answered %d %s", e.op, e.code, http.StatusText(e.code))
 }
 
-func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error) {
+// fetch GETs u, JSON expected: the one HTTP exchange of jwt (discovery and
+// JWKS). A failure that may go away (network, timeout, 5xx, 429) is a
+// *httpx.TemporaryError; the caller's cancellation (Ctrl-C) stays one.
+func fetch(ctx context.Context, client *http.Client, timeout time.Duration, what, u string) ([]byte, error) {
 	op := "fetching " + what + " from " + u
-	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = httpx.DefaultTimeout
 	}
@@ -280,13 +283,12 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 		return nil, fmt.Errorf("%s: %v", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	client := o.HTTPClient
 	if client == nil {
 		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil { // the caller gave up (Ctrl-C), not the server
+		if errors.Is(ctx.Err(), context.Canceled) { // the caller gave up (Ctrl-C), not the server
 			return nil, fmt.Errorf("%s: %w", op, ctx.Err())
 		}
 		if tlsErr := httpx.AsTLSError(err); tlsErr != nil {
@@ -306,7 +308,7 @@ func fetch(ctx context.Context, o VerifyOptions, what, u string) ([]byte, error)
 	}
 	body, err := httpx.ReadBody(resp.Body)
 	if err != nil {
-		if fctx.Err() != nil && ctx.Err() == nil {
+		if fctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
 			return nil, &httpx.TemporaryError{Op: op, Err: fmt.Errorf("timed out after %s", timeout)}
 		}
 		return nil, fmt.Errorf("%s: %v", op, err)
@@ -326,18 +328,6 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-func fetchJWKS(ctx context.Context, o VerifyOptions, u string) ([]jose.JSONWebKey, error) {
-	body, err := fetch(ctx, o, "JWKS", u)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := parseJWKS(body, false)
-	if err != nil {
-		return nil, fmt.Errorf("JWKS from %s: %v", u, err)
-	}
-	return keys, nil
-}
-
 // discoverJWKS finds the issuer's metadata through the one discovery
 // function (OIDC, then RFC 8414) and returns its jwks_uri.
 func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, error) {
@@ -345,7 +335,7 @@ func discoverJWKS(ctx context.Context, o VerifyOptions, issuer string) (string, 
 		return "", err
 	}
 	get := func(ctx context.Context, u string) (int, []byte, error) {
-		body, err := fetch(ctx, o, "discovery document", u)
+		body, err := fetch(ctx, o.HTTPClient, o.Timeout, "discovery document", u)
 		var se *statusError
 		if errors.As(err, &se) {
 			return se.code, nil, nil

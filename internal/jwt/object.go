@@ -37,6 +37,17 @@ func (o *Object) Get(key string) (any, bool) {
 	return nil, false
 }
 
+// Len is the number of members (0 for a nil Object).
+func (o *Object) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.Members)
+}
+
+// At returns the i-th member's key and value.
+func (o *Object) At(i int) (string, any) { return o.Members[i].Key, o.Members[i].Value }
+
 // String returns the member named key when it is a JSON string.
 func (o *Object) String(key string) (string, bool) {
 	v, ok := o.Get(key)

@@ -64,7 +64,7 @@ type VerifyOptions struct {
 	Now time.Time
 
 	// HTTPClient fetches discovery documents and JWKS; nil means
-	// http.DefaultClient. Timeout bounds each fetch (default 15s).
+	// http.DefaultClient. Timeout bounds each fetch (httpx.DefaultTimeout when 0).
 	HTTPClient *http.Client
 	Timeout    time.Duration
 }

@@ -85,7 +85,7 @@ func (b *Bound) path(key string) (string, error) {
 }
 
 func (b *Bound) unavailable(reason string, err error) error {
-	return &unavailableError{what: "refresh-token storage", reason: reason + ": " + pathErr(err), cause: err}
+	return &UnavailableError{What: "refresh-token storage", Reason: reason + ": " + pathErr(err), Cause: err}
 }
 
 // Record returns the binding record of key, or nil when there is none.

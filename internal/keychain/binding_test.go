@@ -1,4 +1,4 @@
-package keychain
+package keychain_test
 
 import (
 	"errors"
@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 // failingSet is a Memory whose Set fails while fail is true.
 type failingSet struct {
-	*Memory
+	*keychaintest.Memory
 	fail bool
 }
 
@@ -25,15 +27,15 @@ func (s *failingSet) Set(key, secret string) error {
 func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	mem := &failingSet{Memory: NewMemory()}
-	b := NewBound(mem, dir)
+	mem := &failingSet{Memory: keychaintest.NewMemory()}
+	b := keychain.NewBound(mem, dir)
 	a := config.Binding{Issuer: "https://a.example", ClientID: "c"}
 	other := config.Binding{Issuer: "https://b.example", ClientID: "c"}
 
-	if _, _, err := b.Get("work", a); !errors.Is(err, ErrNotFound) {
+	if _, _, err := b.Get("work", a); !errors.Is(err, keychain.ErrNotFound) {
 		t.Fatalf("empty store: %v", err)
 	}
-	if err := b.Set("work", "rt-a", Record{Binding: a, Subject: "alice"}); err != nil {
+	if err := b.Set("work", "rt-a", keychain.Record{Binding: a, Subject: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	rt, rec, err := b.Get("work", a)
@@ -44,7 +46,7 @@ func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("record file: %v, %v", fi, err)
 	}
-	var mm *MismatchError
+	var mm *keychain.MismatchError
 	if rt, _, err := b.Get("work", other); !errors.As(err, &mm) || rt != "" || mm.Stored != a {
 		t.Fatalf("Get for another server = %q, %v", rt, err)
 	}
@@ -55,7 +57,7 @@ func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 	// Storing for other settings fails half-way: the old token is then
 	// marked pending, never handed out for either binding.
 	mem.fail = true
-	if err := b.Set("work", "rt-b", Record{Binding: other}); err == nil {
+	if err := b.Set("work", "rt-b", keychain.Record{Binding: other}); err == nil {
 		t.Fatal("Set succeeded")
 	}
 	for _, want := range []config.Binding{a, other} {
@@ -64,7 +66,7 @@ func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 		}
 	}
 	mem.fail = false
-	if err := b.Set("work", "rt-b", Record{Binding: other}); err != nil {
+	if err := b.Set("work", "rt-b", keychain.Record{Binding: other}); err != nil {
 		t.Fatal(err)
 	}
 	if rt, _, err := b.Get("work", other); err != nil || rt != "rt-b" {
@@ -75,10 +77,10 @@ func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 	if err := mem.Set("legacy", "rt-old"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Get("legacy", a); !errors.Is(err, ErrUnbound) {
+	if _, _, err := b.Get("legacy", a); !errors.Is(err, keychain.ErrUnbound) {
 		t.Fatalf("token without a record: %v", err)
 	}
-	if err := b.Adopt("legacy", Record{Binding: a}); err != nil {
+	if err := b.Adopt("legacy", keychain.Record{Binding: a}); err != nil {
 		t.Fatal(err)
 	}
 	if rt, _, err := b.Get("legacy", a); err != nil || rt != "rt-old" {
@@ -108,7 +110,7 @@ func TestBoundHandsOutTokensOnlyForTheirBinding(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dir, "work.keychain.binding")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("record left after Delete: %v", err)
 	}
-	if _, _, err := b.Get("work", other); !errors.Is(err, ErrNotFound) {
+	if _, _, err := b.Get("work", other); !errors.Is(err, keychain.ErrNotFound) {
 		t.Errorf("after Delete: %v", err)
 	}
 }

@@ -30,7 +30,7 @@ func (s *fileStore) path(key string) (string, error) {
 }
 
 func (s *fileStore) unavailable(reason string, err error) error {
-	return &unavailableError{what: "file storage", reason: reason + ": " + pathErr(err), cause: err}
+	return &UnavailableError{What: "file storage", Reason: reason + ": " + pathErr(err), Cause: err}
 }
 
 // pathErr describes a file-system error without its Go prefix noise.
@@ -53,7 +53,7 @@ func (s *fileStore) Get(key string) (string, error) {
 		return "", ErrNotFound
 	}
 	if errors.Is(err, fsutil.ErrUnsafe) {
-		return "", &unavailableError{what: "file storage", reason: err.Error(), cause: err}
+		return "", &UnavailableError{What: "file storage", Reason: err.Error(), Cause: err}
 	}
 	if err != nil {
 		return "", s.unavailable("cannot read the refresh token", err)
@@ -106,7 +106,7 @@ func (s *fileStore) Check() error {
 func (s *fileStore) mkdir() error {
 	if err := fsutil.PrivateDir(s.dir); err != nil {
 		if errors.Is(err, fsutil.ErrUnsafe) {
-			return &unavailableError{what: "file storage", reason: err.Error(), cause: err}
+			return &UnavailableError{What: "file storage", Reason: err.Error(), Cause: err}
 		}
 		return s.unavailable("cannot create the state folder", err)
 	}

@@ -201,46 +201,6 @@ func TestStateDir(t *testing.T) {
 	}
 }
 
-func TestMemoryStore(t *testing.T) {
-	m := NewMemory()
-	var s Store = m
-	if err := s.Check(); err != nil {
-		t.Fatal(err)
-	}
-	mustSet(t, s, "work", "rt-1")
-	mustGet(t, s, "work", "rt-1")
-	if !slices.Equal(m.Keys(), []string{"work"}) {
-		t.Errorf("Keys = %v", m.Keys())
-	}
-
-	m.SetUnavailable("the keyring is locked")
-	for name, err := range map[string]error{
-		"Check":  s.Check(),
-		"Set":    s.Set("work", "rt-2"),
-		"Delete": s.Delete("work"),
-	} {
-		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "the keyring is locked") || !strings.Contains(err.Error(), "OAT_STORAGE=file") {
-			t.Errorf("%s while unavailable: %v", name, err)
-		}
-	}
-	if _, err := s.Get("work"); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Get while unavailable: %v", err)
-	}
-
-	m.SetUnavailable("")
-	mustGet(t, s, "work", "rt-1") // nothing changed while unavailable
-	if err := s.Delete("work"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get("work"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Get after Delete: %v", err)
-	}
-	m.SetKind(KindFile)
-	if s.Kind() != "file" {
-		t.Errorf("Kind after SetKind = %q", s.Kind())
-	}
-}
-
 func assertMode(t *testing.T, path string, want os.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)

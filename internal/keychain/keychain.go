@@ -1,5 +1,6 @@
 // Package keychain keeps refresh tokens: in the OS keychain (go-keyring), in
-// 0600 files when the user opted in to file storage, or in memory for tests.
+// 0600 files when the user opted in to file storage (keychaintest.Memory
+// keeps them in memory for tests).
 //
 // A key is a storage key (a profile name or adhoc-<hex>); the secret is the
 // refresh token itself. Errors never contain a secret.
@@ -8,6 +9,7 @@ package keychain
 import (
 	"errors"
 
+	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/fsutil"
 )
 
@@ -35,36 +37,40 @@ type Store interface {
 	Kind() string
 }
 
-// Kinds of store, as Store.Kind returns them.
+// Kinds of store, as Store.Kind returns them: the storage setting's values.
 const (
-	KindKeychain = "keychain"
-	KindFile     = "file"
+	KindKeychain = config.StorageKeychain
+	KindFile     = config.StorageFile
 )
 
-// optInHint tells the user how to leave the keychain out.
-const optInHint = `to keep the refresh token in a file instead, set storage = "file" in the profile or OAT_STORAGE=file`
+// OptInHint tells the user how to leave the keychain out.
+const OptInHint = `to keep the refresh token in a file instead, set storage = "file" in the profile or OAT_STORAGE=file`
 
-// unavailableError is an ErrUnavailable with its reason.
-type unavailableError struct {
-	what   string // "keychain" or "file storage"
-	reason string
-	hint   bool  // add how to opt in to file storage
-	cause  error // may be nil; never holds a secret
+// UnavailableError is an ErrUnavailable with its reason and, apart, what to
+// do about it: a caller to whom the hint makes no sense (removing a profile)
+// shows Problem alone.
+type UnavailableError struct {
+	What   string // "keychain" or "file storage"
+	Reason string
+	Hint   string // what to do (OptInHint for the keychain); may be ""
+	Cause  error  // may be nil; never holds a secret
 }
 
-func (e *unavailableError) Error() string {
-	s := e.what + " unavailable: " + e.reason
-	if e.hint {
-		s += "; " + optInHint
+// Problem is the error without its hint.
+func (e *UnavailableError) Problem() string { return e.What + " unavailable: " + e.Reason }
+
+func (e *UnavailableError) Error() string {
+	if e.Hint == "" {
+		return e.Problem()
 	}
-	return s
+	return e.Problem() + "; " + e.Hint
 }
 
-func (e *unavailableError) Unwrap() []error {
-	if e.cause == nil {
+func (e *UnavailableError) Unwrap() []error {
+	if e.Cause == nil {
 		return []error{ErrUnavailable}
 	}
-	return []error{ErrUnavailable, e.cause}
+	return []error{ErrUnavailable, e.Cause}
 }
 
 // StateDir is where file storage keeps refresh tokens: $XDG_STATE_HOME/oat,

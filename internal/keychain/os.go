@@ -86,7 +86,7 @@ var errTimeout = errors.New("keychain call timed out")
 // whenever go-keyring returns, and its result is dropped.
 func (s *osStore) call(f func() (string, error)) (string, error) {
 	if r := s.preflight(); r != "" {
-		return "", &unavailableError{what: KindKeychain, reason: r, hint: true}
+		return "", &UnavailableError{What: KindKeychain, Reason: r, Hint: OptInHint}
 	}
 	type result struct {
 		v   string
@@ -109,13 +109,13 @@ func (s *osStore) call(f func() (string, error)) (string, error) {
 		case errors.Is(r.err, keyring.ErrSetDataTooBig):
 			return "", r.err
 		}
-		return "", &unavailableError{what: KindKeychain, reason: s.describe(r.err), hint: true, cause: r.err}
+		return "", &UnavailableError{What: KindKeychain, Reason: s.describe(r.err), Hint: OptInHint, Cause: r.err}
 	case <-t.C:
-		return "", &unavailableError{
-			what:   KindKeychain,
-			reason: fmt.Sprintf("no answer within %s (a locked keyring waiting for its password prompt, or a hung D-Bus session)", s.timeout),
-			hint:   true,
-			cause:  errTimeout,
+		return "", &UnavailableError{
+			What:   KindKeychain,
+			Reason: fmt.Sprintf("no answer within %s (a locked keyring waiting for its password prompt, or a hung D-Bus session)", s.timeout),
+			Hint:   OptInHint,
+			Cause:  errTimeout,
 		}
 	}
 }
@@ -203,7 +203,7 @@ func (s *osStore) Set(key, secret string) error {
 			continue
 		}
 		if errors.Is(err, keyring.ErrSetDataTooBig) {
-			return &unavailableError{what: KindKeychain, reason: "the keychain refuses the secret even in small parts", hint: true}
+			return &UnavailableError{What: KindKeychain, Reason: "the keychain refuses the secret even in small parts", Hint: OptInHint}
 		}
 		if err != nil {
 			return err

@@ -1,6 +1,6 @@
 //go:build linux
 
-package keychain
+package keychain_test
 
 import (
 	"crypto/rand"
@@ -14,10 +14,11 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
-// Tests against the real Secret Service. Run them with
+// Tests against the real Secret keychain.Service. Run them with
 //
 //	.ci/keyring-session go test ./internal/keychain/...
 //
@@ -26,18 +27,18 @@ import (
 // them locks the collection.
 
 // secretService skips (or, with OAT_REQUIRE_KEYRING=1, fails) the test unless
-// the private Secret Service of .ci/keyring-session is reachable, and returns
+// the private Secret keychain.Service of .ci/keyring-session is reachable, and returns
 // an OS store.
-func secretService(t *testing.T, o OSOptions) Store {
+func secretService(t *testing.T, o keychain.OSOptions) keychain.Store {
 	t.Helper()
-	s := NewOS(o)
+	s := keychain.NewOS(o)
 	keychaintest.SecretService(t, s.Check)
 	return s
 }
 
 // uniqueKey returns a key no other test run uses, and deletes it (with all
 // its parts) when the test ends.
-func uniqueKey(t *testing.T, s Store) string {
+func uniqueKey(t *testing.T, s keychain.Store) string {
 	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -73,11 +74,11 @@ func sameSecret(t *testing.T, what, got, want string) {
 }
 
 func TestSecretServiceStoreReadDelete(t *testing.T) {
-	s := secretService(t, OSOptions{})
+	s := secretService(t, keychain.OSOptions{})
 	key := uniqueKey(t, s)
 	secret := randomSecret(120)
 
-	mustSet(t, s, key, secret)
+	keychain.MustSet(t, s, key, secret)
 	got, err := s.Get(key)
 	if err != nil {
 		t.Fatal(err)
@@ -91,15 +92,15 @@ func TestSecretServiceStoreReadDelete(t *testing.T) {
 
 	// Logging in again replaces the secret.
 	secret2 := randomSecret(80)
-	mustSet(t, s, key, secret2)
+	keychain.MustSet(t, s, key, secret2)
 	v, _ = lookup(t, key)
 	sameSecret(t, "secret-tool lookup after overwrite", v, secret2)
 
 	if err := s.Delete(key); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(key); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Get after Delete: err = %v, want ErrNotFound", err)
+	if _, err := s.Get(key); !errors.Is(err, keychain.ErrNotFound) || errors.Is(err, keychain.ErrUnavailable) {
+		t.Fatalf("Get after Delete: err = %v, want keychain.ErrNotFound", err)
 	}
 	if _, ok := lookup(t, key); ok {
 		t.Fatal("secret-tool still finds the entry after Delete")
@@ -107,10 +108,10 @@ func TestSecretServiceStoreReadDelete(t *testing.T) {
 }
 
 func TestSecretServiceNotFound(t *testing.T) {
-	s := secretService(t, OSOptions{})
+	s := secretService(t, keychain.OSOptions{})
 	key := uniqueKey(t, s)
-	if _, err := s.Get(key); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Get of a key never stored: err = %v, want ErrNotFound", err)
+	if _, err := s.Get(key); !errors.Is(err, keychain.ErrNotFound) || errors.Is(err, keychain.ErrUnavailable) {
+		t.Fatalf("Get of a key never stored: err = %v, want keychain.ErrNotFound", err)
 	}
 	if err := s.Delete(key); err != nil {
 		t.Fatalf("Delete of a key never stored: %v, want nil", err)
@@ -118,11 +119,11 @@ func TestSecretServiceNotFound(t *testing.T) {
 }
 
 func TestSecretServiceChunks(t *testing.T) {
-	s := secretService(t, OSOptions{ChunkSize: 100})
+	s := secretService(t, keychain.OSOptions{ChunkSize: 100})
 	key := uniqueKey(t, s)
 	secret := randomSecret(1000)
 
-	mustSet(t, s, key, secret)
+	keychain.MustSet(t, s, key, secret)
 	got, err := s.Get(key)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func TestSecretServiceChunks(t *testing.T) {
 	}
 	var joined strings.Builder
 	for i := 1; i <= 10; i++ {
-		part, ok := lookup(t, chunkUser(key, i))
+		part, ok := lookup(t, keychain.ChunkUser(key, i))
 		if !ok || len(part) > 100 {
 			t.Fatalf("part %d: found=%v, %d bytes; want ≤100 bytes", i, ok, len(part))
 		}
@@ -144,24 +145,24 @@ func TestSecretServiceChunks(t *testing.T) {
 	sameSecret(t, "parts joined by hand", joined.String(), secret)
 
 	// A small value replaces the chunked one: no parts are left behind.
-	mustSet(t, s, key, "rt-small")
+	keychain.MustSet(t, s, key, "rt-small")
 	v, _ := lookup(t, key)
 	sameSecret(t, "secret-tool after a small overwrite", v, "rt-small")
 	for i := 1; i <= 10; i++ {
-		if _, ok := lookup(t, chunkUser(key, i)); ok {
+		if _, ok := lookup(t, keychain.ChunkUser(key, i)); ok {
 			t.Fatalf("stale part %s#%d left after overwriting with a small value", key, i)
 		}
 	}
 
 	// Delete removes every part.
-	mustSet(t, s, key, secret)
+	keychain.MustSet(t, s, key, secret)
 	if err := s.Delete(key); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i <= 10; i++ {
 		u := key
 		if i > 0 {
-			u = chunkUser(key, i)
+			u = keychain.ChunkUser(key, i)
 		}
 		if _, ok := lookup(t, u); ok {
 			t.Fatalf("%s left after Delete", u)
@@ -171,16 +172,16 @@ func TestSecretServiceChunks(t *testing.T) {
 
 func TestSecretServiceLargeSecretDefaultChunks(t *testing.T) {
 	// Bigger than Windows (2560) and macOS (~3000) take in one entry.
-	s := secretService(t, OSOptions{})
+	s := secretService(t, keychain.OSOptions{})
 	key := uniqueKey(t, s)
 	secret := randomSecret(7000)
-	mustSet(t, s, key, secret)
+	keychain.MustSet(t, s, key, secret)
 	got, err := s.Get(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameSecret(t, "Get of a 7000-byte secret", got, secret)
-	if _, ok := lookup(t, chunkUser(key, 4)); !ok {
+	if _, ok := lookup(t, keychain.ChunkUser(key, 4)); !ok {
 		t.Fatal("7000 bytes with 2000-byte chunks: no 4th part")
 	}
 }
@@ -216,7 +217,7 @@ func setLocked(t *testing.T, locked bool) {
 	var out dbus.Variant
 	var session dbus.ObjectPath
 	if err := svc.Call("org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &session); err != nil {
-		t.Fatalf("opening a Secret Service session: %v", err)
+		t.Fatalf("opening a Secret keychain.Service session: %v", err)
 	}
 	defer conn.Object(ssName, session).Call("org.freedesktop.Secret.Session.Close", 0)
 	password := struct {
@@ -233,7 +234,7 @@ func setLocked(t *testing.T, locked bool) {
 
 func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 	const timeout = 2 * time.Second
-	s := secretService(t, OSOptions{Timeout: timeout})
+	s := secretService(t, keychain.OSOptions{Timeout: timeout})
 	if os.Getenv("OAT_TEST_KEYRING_PASSWORD") == "" {
 		if os.Getenv("OAT_REQUIRE_KEYRING") == "1" {
 			t.Fatal("OAT_REQUIRE_KEYRING=1 but OAT_TEST_KEYRING_PASSWORD is not set: run under .ci/keyring-session")
@@ -242,7 +243,7 @@ func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 	}
 	keychaintest.LockKeyring(t) // no other package's test uses the keyring meanwhile
 	key := uniqueKey(t, s)
-	mustSet(t, s, key, "rt-before-lock")
+	keychain.MustSet(t, s, key, "rt-before-lock")
 
 	setLocked(t, true)
 	relocked := false
@@ -265,8 +266,8 @@ func TestSecretServiceLockedCollectionIsUnavailable(t *testing.T) {
 		// fake (TestHungKeychainTimesOutAsUnavailable); this test proves
 		// what a real locked collection gives.
 		err := op.f()
-		if !errors.Is(err, ErrUnavailable) {
-			t.Errorf("%s on a locked collection: err = %v, want ErrUnavailable", op.name, err)
+		if !errors.Is(err, keychain.ErrUnavailable) {
+			t.Errorf("%s on a locked collection: err = %v, want keychain.ErrUnavailable", op.name, err)
 			continue
 		}
 		msg := err.Error()

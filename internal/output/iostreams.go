@@ -4,7 +4,6 @@
 package output
 
 import (
-	"bytes"
 	"io"
 	"os"
 )
@@ -32,12 +31,6 @@ func New(in io.Reader, out, errOut io.Writer, getenv func(string) string) *IOStr
 	return s
 }
 
-// Test returns streams over buffers, none of them a TTY.
-func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
-	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
-}
-
 func (s *IOStreams) IsStdinTTY() bool  { return s.inTTY }
 func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
 func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
@@ -53,9 +46,6 @@ func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 
 // ColorEnabledErr reports whether coloured text may be written to ErrOut.
 func (s *IOStreams) ColorEnabledErr() bool { return s.errTTY && !s.noColor }
-
-// CanPrompt reports whether oat may ask the user something interactively.
-func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }
 
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)

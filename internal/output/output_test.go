@@ -41,7 +41,7 @@ func TestFileTTYDetection(t *testing.T) {
 	}
 	defer f.Close()
 	s := New(f, f, f, env(nil))
-	if s.IsStdinTTY() || s.IsStdoutTTY() || s.CanPrompt() {
+	if s.IsStdinTTY() || s.IsStdoutTTY() {
 		t.Error("a regular file is not a TTY")
 	}
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {

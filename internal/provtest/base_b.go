@@ -111,19 +111,36 @@ func newBase(t testing.TB, clientID string, issuerOf func(hostURLs []string) str
 		t.Cleanup(hs[i].srv.Close)
 		urls[i] = hs[i].srv.URL
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	op, err := issuer.Start(ctx, issuer.Config{
-		IssuerURL:   issuerOf(urls),
-		AutoApprove: true,
-		Users:       []string{User},
-		Clients: []issuer.Client{
-			{ID: clientID},
-			{ID: machineClient, Confidential: true},
-		},
-		DeviceInterval: time.Second,
-	})
-	if err != nil {
+	// The OP advertises the emulator's issuer but listens on its own port,
+	// which the middleware must know: a free one is picked first (and
+	// picked again should another program take it in between).
+	var (
+		op     *issuer.Issuer
+		addr   string
+		ctx    context.Context
+		cancel context.CancelFunc
+		err    error
+	)
+	for range 5 {
+		addr = freeLoopbackAddr(t)
+		ctx, cancel = context.WithCancel(context.Background())
+		op, err = issuer.Start(ctx, issuer.Config{
+			Addr:        addr,
+			IssuerURL:   issuerOf(urls),
+			AutoApprove: true,
+			Users:       []string{User},
+			Clients: []issuer.Client{
+				{ID: clientID},
+				{ID: machineClient, Confidential: true},
+			},
+			DeviceInterval: time.Second,
+		})
+		if err == nil {
+			break
+		}
 		cancel()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -131,7 +148,7 @@ func newBase(t testing.TB, clientID string, issuerOf func(hostURLs []string) str
 		<-op.Done()
 	})
 	b.op = op
-	b.backend = &url.URL{Scheme: "http", Host: op.Addr()}
+	b.backend = &url.URL{Scheme: "http", Host: addr}
 	for _, c := range op.Clients() {
 		if c.ID == machineClient {
 			b.secret = c.Secret
@@ -411,4 +428,13 @@ func (f *families) Reuses() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.reuses
+}
+
+func freeLoopbackAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

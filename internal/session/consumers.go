@@ -2,16 +2,15 @@ package session
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/jwt"
 )
 
 // clientWith returns the auth.Client with the endpoint pick(e) set: to
@@ -106,19 +105,6 @@ func (m *Manager) UserInfo(ctx context.Context, minTTL time.Duration, endpoint s
 // idTokenSubject is the sub of the cached ID token (verified when it was
 // received), "" when there is none.
 func idTokenSubject(raw string) string {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return ""
-	}
-	return c.Sub
+	sub, _ := jwt.Claims(raw).String("sub")
+	return sub
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/oatcli/oat/internal/auth/authtest"
-	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
 // A refused access token is dropped from the cache, only when it is the one
@@ -14,7 +14,7 @@ import (
 func TestForgetAccessTokenDropsOnlyThatToken(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	ctx := context.Background()
 	e := login(t, m)

@@ -15,12 +15,13 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/keychain"
+	"github.com/oatcli/oat/internal/keychain/keychaintest"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // flakyStore fails Set after failSetAfter successful calls.
 type flakyStore struct {
-	*keychain.Memory
+	*keychaintest.Memory
 	sets, failSetAfter int
 }
 
@@ -71,7 +72,7 @@ func login(t *testing.T, m *Manager) *tokencache.Entry {
 func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	rt1, _ := mem.Get("work")
@@ -115,7 +116,7 @@ func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 }
 
 type readHook struct {
-	*keychain.Memory
+	*keychaintest.Memory
 	onGet func()
 }
 
@@ -127,7 +128,7 @@ func (r *readHook) Get(key string) (string, error) {
 func TestRotatedTokenStoredBeforeTheCache(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	st := &flakyStore{Memory: keychain.NewMemory(), failSetAfter: 1} // login's Set works, the rotation's fails
+	st := &flakyStore{Memory: keychaintest.NewMemory(), failSetAfter: 1} // login's Set works, the rotation's fails
 	m := newManager(t, op, st)
 	first := login(t, m)
 	_, err := m.Refresh(context.Background())
@@ -144,7 +145,7 @@ func TestRotatedTokenStoredBeforeTheCache(t *testing.T) {
 func TestSettingsChangeIsACacheMiss(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	if m.Cached(time.Minute) == nil {
@@ -168,7 +169,7 @@ func TestDiscoveryCachedForRenewals(t *testing.T) {
 		}
 		return false
 	})
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	login(t, m)
 	for range 3 {
 		if _, err := m.Refresh(context.Background()); err != nil {
@@ -194,7 +195,7 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 		}
 		return false
 	})
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	login(t, m)
 	requests.Store(0)
 	keys.Store(0)
@@ -227,10 +228,43 @@ func TestRefreshIsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// A JWKS the renewal cannot fetch for a reason that may go away (here a 503)
+// fails the renewal as a *httpx.TemporaryError (exit 4), through jwt.KeySet's
+// FetchErr, which go-oidc's verifier would otherwise reduce to text; a JWKS
+// that is gone (404) is not temporary.
+func TestRefreshWithTheKeysDownIsTemporary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status    int
+		temporary bool
+	}{{http.StatusServiceUnavailable, true}, {http.StatusNotFound, false}} {
+		op := authtest.NewOP(t)
+		m := newManager(t, op, keychaintest.NewMemory())
+		login(t, m)
+		if err := os.Remove(m.jwksPath(op.Issuer + "/keys")); err != nil {
+			t.Fatal(err) // the login kept the keys: this test needs them gone
+		}
+		op.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path != "/keys" {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			w.Write([]byte(`{}`))
+			return true
+		})
+		_, err := m.Refresh(context.Background())
+		var te *httpx.TemporaryError
+		if err == nil || errors.As(err, &te) != tc.temporary {
+			t.Errorf("keys answering %d: err = %v, want temporary %v", tc.status, err, tc.temporary)
+		}
+	}
+}
+
 func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t, authtest.WithAccessTokenTTL(30*time.Second))
-	m := newManager(t, op, keychain.NewMemory())
+	m := newManager(t, op, keychaintest.NewMemory())
 	first := login(t, m)
 	before := op.Grants("refresh_token")
 	for range 3 {
@@ -250,7 +284,7 @@ func TestShortLivedTokensAreNotRenewedOnEveryCall(t *testing.T) {
 func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t)
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	rt1, _ := mem.Get("work")
@@ -281,7 +315,7 @@ func TestRotationStoredEvenWhenTheIDTokenCannotBeChecked(t *testing.T) {
 func TestLoginWithoutRefreshTokenDropsAnotherUsersToken(t *testing.T) {
 	t.Parallel()
 	op := authtest.NewOP(t, authtest.WithRefreshTokenOnce())
-	mem := keychain.NewMemory()
+	mem := keychaintest.NewMemory()
 	m := newManager(t, op, mem)
 	login(t, m)
 	b := keychain.NewBound(mem, m.Bindings)

@@ -175,29 +175,6 @@ func (c *Cache) Delete(key string) error {
 	return nil
 }
 
-// Keys lists the keys that have an entry, in file-name order. A missing
-// folder is an empty list.
-func (c *Cache) Keys() ([]string, error) {
-	ents, err := os.ReadDir(c.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing the token cache: %w", err)
-	}
-	var keys []string
-	for _, d := range ents {
-		name, ok := strings.CutSuffix(d.Name(), entrySuffix)
-		if !ok || d.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		if key, ok := fsutil.KeyName(name); ok {
-			keys = append(keys, key)
-		}
-	}
-	return keys, nil
-}
-
 // Check makes sure entries can be written: the folder exists (or can be
 // made) and takes files.
 func (c *Cache) Check() error {

@@ -1,11 +1,13 @@
-// Package keychaintest finds the real Secret Service for tests of any
-// package, and reads entries back the way a user would, with secret-tool.
+// Package keychaintest holds keychain test doubles and helpers: Memory, a
+// Store in memory that can be made unavailable; and, for tests of any
+// package, the real Secret Service, with entries read back the way a user
+// would, with secret-tool.
 //
 // A test that needs the Secret Service skips when none is reachable, saying
 // why and how to run it; with OAT_REQUIRE_KEYRING=1 (set by
 // .ci/keyring-session, which starts a private, unlocked gnome-keyring) it
-// fails instead. It imports nothing of oat, so that package keychain's own
-// tests can use it too.
+// fails instead. Package keychain's own tests that use it are external
+// (package keychain_test).
 package keychaintest
 
 import (

@@ -1,11 +1,13 @@
-package keychain
+package keychaintest
 
 import (
 	"slices"
 	"sync"
+
+	"github.com/oatcli/oat/internal/keychain"
 )
 
-// Memory is a Store in memory, for tests. It can be made unavailable on
+// Memory is a keychain.Store in memory, for tests. It can be made unavailable on
 // demand, to test what oat does when the keychain cannot be reached.
 type Memory struct {
 	mu      sync.Mutex
@@ -16,7 +18,7 @@ type Memory struct {
 
 // NewMemory returns an empty, available Memory of kind "keychain".
 func NewMemory() *Memory {
-	return &Memory{secrets: map[string]string{}, kind: KindKeychain}
+	return &Memory{secrets: map[string]string{}, kind: keychain.KindKeychain}
 }
 
 // SetUnavailable makes every call fail with an error wrapping ErrUnavailable
@@ -46,14 +48,21 @@ func (m *Memory) Keys() []string {
 	return keys
 }
 
+func (m *Memory) hint() string {
+	if m.kind == keychain.KindKeychain {
+		return keychain.OptInHint
+	}
+	return ""
+}
+
 func (m *Memory) err() error {
 	if m.down == "" {
 		return nil
 	}
-	return &unavailableError{what: m.kind, reason: m.down, hint: m.kind == KindKeychain}
+	return &keychain.UnavailableError{What: m.kind, Reason: m.down, Hint: m.hint()}
 }
 
-// Get implements Store.
+// Get implements keychain.Store.
 func (m *Memory) Get(key string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -62,12 +71,12 @@ func (m *Memory) Get(key string) (string, error) {
 	}
 	s, ok := m.secrets[key]
 	if !ok {
-		return "", ErrNotFound
+		return "", keychain.ErrNotFound
 	}
 	return s, nil
 }
 
-// Set implements Store.
+// Set implements keychain.Store.
 func (m *Memory) Set(key, secret string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -78,7 +87,7 @@ func (m *Memory) Set(key, secret string) error {
 	return nil
 }
 
-// Delete implements Store.
+// Delete implements keychain.Store.
 func (m *Memory) Delete(key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -89,14 +98,14 @@ func (m *Memory) Delete(key string) error {
 	return nil
 }
 
-// Check implements Store.
+// Check implements keychain.Store.
 func (m *Memory) Check() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.err()
 }
 
-// Kind implements Store.
+// Kind implements keychain.Store.
 func (m *Memory) Kind() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()

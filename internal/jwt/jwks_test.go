@@ -1,4 +1,4 @@
-package auth
+package jwt
 
 import (
 	"context"
@@ -7,18 +7,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oatcli/oat/internal/httpx"
+	"github.com/oatcli/oat/internal/jwt/jwttest"
 )
 
 // A JWKS that cannot be fetched for a reason that may go away (network,
-// timeout, 5xx, 429) is a *httpx.TemporaryError (exit 4), like every other
-// exchange in auth; a 404 is not.
-func TestFileKeySetFetchFailures(t *testing.T) {
+// timeout, 5xx, 429) is a *httpx.TemporaryError (exit 4), for login's and
+// renewal's ID-token checks (VerifySignature) as for decode --verify (Keys);
+// a 404 is not.
+func TestKeySetFetchFailures(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,7 +46,7 @@ func TestFileKeySetFetchFailures(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(502)
 			fmt.Fprint(w, "<html>Bad Gateway</html>")
-		}, 5 * time.Second, true, 502, "JWKS endpoint returned HTML, not JSON"},
+		}, 5 * time.Second, true, 502, "server answered 502 Bad Gateway"},
 		{"429", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			w.Header().Set("Content-Type", "application/json")
@@ -61,7 +64,7 @@ func TestFileKeySetFetchFailures(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(404)
 			fmt.Fprint(w, `{}`)
-		}, 5 * time.Second, false, 0, "JWKS endpoint answered 404"},
+		}, 5 * time.Second, false, 0, "server answered 404 Not Found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,17 +76,19 @@ func TestFileKeySetFetchFailures(t *testing.T) {
 				t.Cleanup(srv.Close)
 				u, hc = srv.URL+"/keys", srv.Client()
 			}
-			c := &Client{HTTP: hc}
-			ks := &fileKeySet{path: filepath.Join(t.TempDir(), "jwks.json"), url: u, hc: c.checkedClient()}
+			ks := &KeySet{URL: u, HTTP: hc, CacheFile: filepath.Join(t.TempDir(), "jwks.json")}
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
-			_, err := ks.VerifySignature(ctx, "a.b.c")
+			_, err := ks.VerifySignature(ctx, jwttest.Sign(t, jwttest.RSA(t), `{"sub":"a"}`))
 			if err == nil {
 				t.Fatal("no error")
 			}
 			t.Logf("%v", err)
-			if ks.fetchErr != err {
-				t.Errorf("fetchErr = %v, want the error returned", ks.fetchErr)
+			if ks.FetchErr != err {
+				t.Errorf("FetchErr = %v, want the error returned", ks.FetchErr)
+			}
+			if _, kerr := (&KeySet{URL: u, HTTP: hc}).Keys(ctx); kerr == nil || kerr.Error() != err.Error() {
+				t.Errorf("Keys: %v, want the same error as VerifySignature", kerr)
 			}
 			var te *httpx.TemporaryError
 			if errors.As(err, &te) != tt.temporary {
@@ -99,5 +104,52 @@ func TestFileKeySetFetchFailures(t *testing.T) {
 				t.Errorf("message %q: want one line containing %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// The cache file spares a request while its keys verify and it is younger
+// than JWKSMaxAge; an older one, or keys that no longer verify (rotation),
+// are fetched again.
+func TestKeySetCache(t *testing.T) {
+	t.Parallel()
+	key := jwttest.RSA(t)
+	var fetches int
+	jwks := jwttest.JWKS(t, key)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches++
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "cache", "jwks.json")
+	ks := func() *KeySet { return &KeySet{URL: srv.URL, HTTP: srv.Client(), CacheFile: path} }
+	tok := jwttest.Sign(t, key, `{"sub":"alice"}`)
+	verify := func(want int) {
+		t.Helper()
+		payload, err := ks().VerifySignature(t.Context(), tok)
+		if err != nil || string(payload) != `{"sub":"alice"}` {
+			t.Fatalf("VerifySignature = %q, %v", payload, err)
+		}
+		if fetches != want {
+			t.Fatalf("%d fetches, want %d", fetches, want)
+		}
+	}
+	verify(1)
+	verify(1) // from the file
+	old := time.Now().Add(-JWKSMaxAge - time.Minute)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	verify(2) // too old
+	if err := os.WriteFile(path, jwttest.JWKS(t, jwttest.OtherRSA(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verify(3) // rotated: the cached key does not verify
+	verify(3)
+
+	// A token no key of the JWKS verifies: an error, and nothing cached.
+	other := jwttest.Sign(t, jwttest.OtherRSA(t), `{"sub":"mallory"}`)
+	if _, err := ks().VerifySignature(t.Context(), other); err == nil {
+		t.Fatal("a token signed by another key verified")
 	}
 }
