@@ -21,6 +21,7 @@ import (
 
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/discovery"
+	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/jwt"
@@ -42,6 +43,11 @@ type Client struct {
 	// Getenv reads client_assertion sources (env:, github-actions);
 	// os.Getenv when nil.
 	Getenv func(string) string
+	// DPoP, when set, is the key of RFC 9449 proofs: every POST to the
+	// token endpoint carries a fresh one (dpopTransport).
+	DPoP *dpop.Key
+
+	dpopT *dpop.Transport
 }
 
 // Result is what a grant returned.
@@ -143,12 +149,35 @@ func (c *Client) checkedClient() *http.Client {
 	if c.refreshesAssertion() {
 		next = freshAssertion{c: c, next: next}
 	}
+	if c.DPoP != nil {
+		next = c.dpopTransport(next)
+	}
 	cb := checkBody{next: next}
 	if c.Endpoints != nil {
 		cb.deviceURL = c.Endpoints.DeviceAuthURL
 	}
 	hc.Transport = cb
 	return &hc
+}
+
+// dpopTransport adds a DPoP proof to each POST to the token endpoint (code
+// exchange, device polls, client credentials, refresh) and retries once
+// with the server's DPoP-Nonce (RFC 9449 §8). It sits outside
+// freshAssertion, so that a retry gets a new client assertion too. One per
+// Client: the nonce a server sent is used by the Client's later requests.
+func (c *Client) dpopTransport(next http.RoundTripper) http.RoundTripper {
+	if c.dpopT == nil {
+		// next is the same on every call: c.HTTP's transport, behind
+		// freshAssertion where that applies.
+		c.dpopT = &dpop.Transport{Key: c.DPoP, Now: c.now, Match: c.isTokenRequest, Next: next}
+	}
+	return c.dpopT
+}
+
+// isTokenRequest says r is a POST to the token endpoint.
+func (c *Client) isTokenRequest(r *http.Request) bool {
+	e := c.Endpoints
+	return r.Method == http.MethodPost && e != nil && e.TokenURL != "" && r.URL.String() == e.TokenURL
 }
 
 // extraParams are audience and resource, sent on token requests where set.

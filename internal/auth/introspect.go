@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/httpx"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
@@ -124,9 +125,20 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (json.RawMess
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", op, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, body, err := c.do(ctx, op, "userinfo endpoint", req)
+	hc := c.httpClient()
+	if c.DPoP != nil {
+		// A DPoP-bound token (RFC 9449 §7): its scheme, and a proof with
+		// its ath on the request, again with the server's nonce if it
+		// demands one.
+		req.Header.Set("Authorization", dpop.TokenType+" "+accessToken)
+		h := *hc
+		h.Transport = &dpop.Transport{Key: c.DPoP, AccessToken: accessToken, Now: c.now, Next: h.Transport}
+		hc = &h
+	} else {
+		req.Header.Set("Authorization", "Bearer "+accessToken)
+	}
+	resp, body, err := c.doWith(ctx, hc, op, "userinfo endpoint", req)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +199,11 @@ func (c *Client) authenticate(op string, form url.Values) (basic bool, err error
 // do sends req with the profile's HTTP client and reads the body (at most
 // httpx.MaxBody); transport failures are mapped as for token requests.
 func (c *Client) do(ctx context.Context, op, endpoint string, req *http.Request) (*http.Response, []byte, error) {
-	resp, err := c.httpClient().Do(req)
+	return c.doWith(ctx, c.httpClient(), op, endpoint, req)
+}
+
+func (c *Client) doWith(ctx context.Context, hc *http.Client, op, endpoint string, req *http.Request) (*http.Response, []byte, error) {
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, nil, mapError(ctx, op, endpoint, err)
 	}

@@ -74,6 +74,11 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
 	}
 	opts = append(opts, c.extraParams()...)
+	if c.DPoP != nil {
+		// RFC 9449 §10: the code is bound to the key whose proof must
+		// come with its exchange.
+		opts = append(opts, oauth2.SetAuthURLParam("dpop_jkt", c.DPoP.JKT()))
+	}
 	for k, v := range c.Profile.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}

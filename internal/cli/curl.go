@@ -12,6 +12,9 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
+	"github.com/oatcli/oat/internal/session"
+	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // CurlOptions drive `oat curl`.
@@ -28,7 +31,10 @@ func newCmdCurl(f *Factory) *cobra.Command {
 		Use:   "curl [flags] -- CURL_ARGS...",
 		Short: "Run curl with the Authorization header added, the token on no command line",
 		Long: `Run curl with "Authorization: Bearer <token>" added, where the token is a
-valid access token of the profile (renewed first as oat token does).
+valid access token of the profile (renewed first as oat token does). A
+DPoP-bound token (profile key dpop) goes as "Authorization: DPoP <token>"
+with a fresh "DPoP: <proof>" naming curl's method and URL: then curl's
+arguments must name exactly one http(s) URL, and no -K/--config or --next.
 
 The token never appears on a command line, neither oat's nor curl's (where ps
 and /proc would show it to every user): curl reads the header from a config
@@ -74,12 +80,29 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return err
 	}
-	scheme, err := authScheme(e.TokenType, "oat curl")
-	if err != nil {
-		return err
-	}
 	if !auth.IsTokenText(e.AccessToken) {
 		return errBadTokenText
+	}
+	var config []byte
+	if auth.NormalizeTokenType(e.TokenType) == dpop.TokenType {
+		// A fresh proof for the one request curl makes (htm, htu, ath).
+		method, rawURL, err := curlRequest(o.Args)
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		h, err := dpopHeaders(m, e, method, rawURL, o.F.Now())
+		if err != nil {
+			return err
+		}
+		for _, line := range h {
+			config = append(config, curlConfigHeader(line)...)
+		}
+	} else {
+		scheme, err := authScheme(e.TokenType, "oat curl")
+		if err != nil {
+			return err
+		}
+		config = curlConfigHeader("Authorization: " + scheme + " " + e.AccessToken)
 	}
 	// curl -v shows the Authorization header on stderr: in GitHub Actions
 	// the runner masks the token first.
@@ -87,7 +110,7 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	cmd := exec.Command(bin)
 	cmd.Env = o.F.childEnv(m.Profile.Profile) // curl needs the header, not the secret
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.F.IO.In, o.F.IO.Out, o.F.IO.ErrOut
-	cfg, err := newCurlConfig(cmd, curlConfigHeader("Authorization: "+scheme+" "+e.AccessToken))
+	cfg, err := newCurlConfig(cmd, config)
 	if err != nil {
 		return fmt.Errorf("passing the header to curl: %w", err)
 	}
@@ -130,15 +153,35 @@ func curlConfigHeader(value string) []byte {
 	return []byte(`header = "` + r.Replace(value) + "\"\n")
 }
 
+// dpopHeaders are the two header lines that send the DPoP-bound token e on a
+// request with method to rawURL: "Authorization: DPoP <token>" and
+// "DPoP: <proof>", the proof new (own jti), made with the key e is bound to
+// and naming method, the URL (without query and fragment) and the token's
+// hash (RFC 9449 §7).
+func dpopHeaders(m *session.Manager, e *tokencache.Entry, method, rawURL string, now time.Time) ([]string, error) {
+	key, err := m.DPoPKey(e)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := key.Proof(method, rawURL, "", e.AccessToken, now)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return []string{
+		"Authorization: " + dpop.TokenType + " " + e.AccessToken,
+		dpop.Header + ": " + proof,
+	}, nil
+}
+
 // authScheme is the Authorization scheme for a token of tokenType: Bearer
 // (the default, whatever its case). A DPoP-bound token needs a proof per
-// request, which what (the command) cannot add.
+// request, which what (the command) cannot add (oat curl adds them itself).
 func authScheme(tokenType, what string) (string, error) {
 	switch scheme := auth.NormalizeTokenType(tokenType); scheme {
 	case "Bearer":
 		return scheme, nil
 	case "DPoP":
-		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add DPoP proofs yet: use oat token with a client that sends them", what)
+		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add a DPoP proof to each request: use oat curl, or give another client the headers of oat token --dpop-proof METHOD URL", what)
 	}
 	return "", fmt.Errorf("the server issued an access token of type %q, which %s cannot send (it sends Bearer tokens)", tokenType, what)
 }

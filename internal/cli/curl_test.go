@@ -109,7 +109,7 @@ func TestCurlAddsTheHeaderAndKeepsStdin(t *testing.T) {
 
 // A token holding the characters of curl's config syntax reaches the server
 // as it is, not as config; a token that cannot go into a header at all, or
-// a DPoP-bound one, is never handed to curl.
+// a DPoP-bound one oat holds no key for, is never handed to curl.
 func TestCurlQuotesTheTokenAndRefusesUnsendableOnes(t *testing.T) {
 	t.Parallel()
 	e := newOPEnv(t, config.FlowPKCE)

@@ -27,6 +27,7 @@ func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
 	fl.StringVar(&o.Flow, "flow", "", "flow: pkce|device|client-credentials")
 	fl.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback redirect port (0 = any free port)")
 	fl.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust")
+	fl.BoolVar(&o.DPoP, "dpop", false, "bind tokens to a DPoP key (RFC 9449), as the profile key dpop = true does")
 	fl.StringVar(&o.Provider, "provider", "", "provider defaults and quirks: "+strings.Join(config.ProviderNames(), "|")+" (detected from the issuer's host when unset)")
 	// A secret is never taken on the command line: catch the obvious attempt
 	// with a message that says what to do instead.

@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/output"
+	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/tokencache"
 )
 
@@ -22,6 +25,11 @@ type TokenOptions struct {
 	IDToken  bool
 	Quiet    bool // refresh -q
 	Force    bool // refresh: renew whatever the cache holds
+
+	// DPoPMethod and DPoPURL (token --dpop-proof METHOD URL): print the
+	// headers of a request with a new proof instead of the token.
+	DPoPMethod string
+	DPoPURL    string
 
 	Shell   string // -o env: bash|zsh|fish|powershell ("" = from $SHELL)
 	EnvVar  string // -o env: the variable's name
@@ -43,14 +51,25 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
   curl -H "$(oat token -o header)" https://api.example.com/
   eval "$(oat token -o env)"            # sets $OAT_ACCESS_TOKEN (--shell fish|zsh|powershell)
   oat token -p k8s -o exec-credential   # for a kubeconfig exec user (kubectl)
+  oat token --dpop-proof GET https://api.example.com/v1/me   # DPoP: Authorization and DPoP headers
   OAT_CLIENT_SECRET=… oat token --flow client-credentials --token-url https://auth.example.com/token --client-id bot`,
-		Args:        cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("dpop-proof") {
+				return cobra.NoArgs(cmd, args)
+			}
+			if len(args) != 1 {
+				return usageErrorf("--dpop-proof takes METHOD URL, as in --dpop-proof GET https://api.example.com/ (got %d URLs)", len(args))
+			}
+			opts.DPoPURL = args[0]
+			return nil
+		},
 		RunE:        tokenRunE(opts),
 		Annotations: map[string]string{lazyInterruptAnnotation: "1"},
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)
 	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "renew when the access token expires within this duration")
+	cmd.Flags().StringVar(&opts.DPoPMethod, "dpop-proof", "", "print `METHOD` URL's two headers for the DPoP-bound token: Authorization: DPoP … and DPoP: <a new proof>")
 	return cmd
 }
 
@@ -68,6 +87,17 @@ func tokenRunE(opts *TokenOptions) func(*cobra.Command, []string) error {
 		}
 		if opts.MinTTL < 0 {
 			return usageErrorf("--min-ttl must not be negative")
+		}
+		if cmd.Flags().Changed("dpop-proof") {
+			if opts.IDToken || (opts.Output != "raw" && opts.Output != "header") {
+				return usageErrorf("--dpop-proof prints two headers: it goes with neither --id-token nor -o %s", opts.Output)
+			}
+			if !dpop.ValidMethod(opts.DPoPMethod) {
+				return usageErrorf("--dpop-proof %q: not an HTTP method", opts.DPoPMethod)
+			}
+			if _, err := dpop.HTU(opts.DPoPURL); err != nil || !strings.HasPrefix(opts.DPoPURL, "http") {
+				return usageErrorf("--dpop-proof %s %q: want an absolute http(s) URL", opts.DPoPMethod, opts.DPoPURL)
+			}
 		}
 		return runToken(cmd.Context(), opts)
 	}
@@ -100,7 +130,31 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 	if o.Quiet {
 		return nil
 	}
+	if o.DPoPMethod != "" {
+		return writeDPoPProof(o, m, e)
+	}
 	return writeToken(o, e)
+}
+
+// writeDPoPProof prints the two headers that send e's DPoP-bound token on
+// one request (--dpop-proof METHOD URL).
+func writeDPoPProof(o *TokenOptions, m *session.Manager, e *tokencache.Entry) error {
+	if t := auth.NormalizeTokenType(e.TokenType); t != dpop.TokenType {
+		if e.DPoPJKT != "" {
+			return fmt.Errorf("the server issued a %s token although dpop is set (it does not support DPoP): send it with oat token -o header, without a proof", t)
+		}
+		return fmt.Errorf("the access token is a %s token, not a DPoP-bound one: set dpop = true in the profile and log in again, or use oat token -o header", t)
+	}
+	if !auth.IsTokenText(e.AccessToken) {
+		return errBadTokenText
+	}
+	h, err := dpopHeaders(m, e, o.DPoPMethod, o.DPoPURL, o.F.Now())
+	if err != nil {
+		return err
+	}
+	o.F.maskTokens(e.AccessToken)
+	_, err = fmt.Fprintln(o.F.IO.Out, strings.Join(h, "\n"))
+	return err
 }
 
 // tokenJSON is the stable -o json shape of token and refresh.

@@ -30,6 +30,9 @@ type Profile struct {
 	// AssumeTTL is the lifetime assumed for an access token that came with a
 	// refresh token but without expires_in (a Go duration; 1h when empty).
 	AssumeTTL string `toml:"assume_ttl,omitempty" json:"assume_ttl,omitempty"`
+	// DPoP binds the tokens to a key pair made at login (RFC 9449): proofs
+	// on token requests, token_type DPoP, a proof per oat curl request.
+	DPoP bool `toml:"dpop,omitempty" json:"dpop,omitempty"`
 	// Provider turns on a provider's defaults and quirks (providers.go);
 	// detected from well-known hosts when empty.
 	Provider string `toml:"provider,omitempty" json:"provider,omitempty"`

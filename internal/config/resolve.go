@@ -246,6 +246,9 @@ func merge(p *Profile, o Overrides) {
 	set(&p.Storage, o.Storage)
 	set(&p.CAFile, o.CAFile)
 	set(&p.Provider, o.Provider)
+	if o.DPoP {
+		p.DPoP = true
+	}
 	if len(o.Scopes) > 0 {
 		p.Scopes = SplitScopes(o.Scopes)
 	}

@@ -57,6 +57,18 @@ var keys = []keyInfo{
 	{"ca_file", func(p *Profile, v string) error { p.CAFile = v; return nil }},
 	{"assume_ttl", func(p *Profile, v string) error { p.AssumeTTL = v; return nil }},
 	{"provider", func(p *Profile, v string) error { p.Provider = v; return nil }},
+	{"dpop", func(p *Profile, v string) error {
+		if v == "" {
+			p.DPoP = false
+			return nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("dpop: %q is not true or false", v)
+		}
+		p.DPoP = b
+		return nil
+	}},
 }
 
 // Keys lists the profile keys in the order of the documentation.

@@ -56,6 +56,9 @@ type Record struct {
 	// Subject is the ID token's sub at login ("" when there was none): a
 	// renewal that names another subject is refused.
 	Subject string `json:"subject,omitempty"`
+	// DPoPJKT is the thumbprint of the DPoP key the token is bound to
+	// (RFC 9449 §5), "" for a token without one.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// Pending marks a token being replaced by one for other settings: the
 	// record is written before the token, so that an interruption leaves a
 	// token nobody uses rather than one bound to the wrong server.
@@ -189,9 +192,12 @@ func (b *Bound) Set(key, secret string, rec Record) error {
 	return b.Store.Set(key, secret)
 }
 
-// Delete removes the token under key, then its record.
+// Delete removes the token under key, then its DPoP key, then its record.
 func (b *Bound) Delete(key string) error {
 	if err := b.Store.Delete(key); err != nil {
+		return err
+	}
+	if err := b.DeleteDPoPKey(key); err != nil {
 		return err
 	}
 	p, err := b.path(key)

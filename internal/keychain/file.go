@@ -22,11 +22,15 @@ func NewFile(dir string) Store { return &fileStore{dir: dir} }
 func (s *fileStore) Kind() string { return KindFile }
 
 func (s *fileStore) path(key string) (string, error) {
+	suffix := fileSuffix
+	if k, ok := isDPoPEntry(key); ok {
+		key, suffix = k, dpopFileSuffix
+	}
 	name, err := fsutil.FileName(key)
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(s.dir, name+fileSuffix), nil
+	return filepath.Join(s.dir, name+suffix), nil
 }
 
 func (s *fileStore) unavailable(reason string, err error) error {

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/jwt"
+	"github.com/oatcli/oat/internal/tokencache"
 )
 
 // clientWith returns the auth.Client with the endpoint pick(e) set: to
@@ -73,10 +76,16 @@ func (m *Manager) UserInfo(ctx context.Context, minTTL time.Duration, endpoint s
 	if err != nil {
 		return nil, err
 	}
+	if err := m.proveWith(c, e); err != nil {
+		return nil, err
+	}
 	body, err := c.UserInfo(ctx, e.AccessToken)
 	var refused *auth.TokenRefusedError
 	if errors.As(err, &refused) && refused.StatusCode == http.StatusUnauthorized {
 		if e, err = m.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if err := m.proveWith(c, e); err != nil {
 			return nil, err
 		}
 		body, err = c.UserInfo(ctx, e.AccessToken)
@@ -107,4 +116,19 @@ func (m *Manager) UserInfo(ctx context.Context, minTTL time.Duration, endpoint s
 func idTokenSubject(raw string) string {
 	sub, _ := jwt.Claims(raw).String("sub")
 	return sub
+}
+
+// proveWith sets c's DPoP key for a resource request with e's token: the
+// key e is bound to when e is a DPoP token, else none.
+func (m *Manager) proveWith(c *auth.Client, e *tokencache.Entry) error {
+	c.DPoP = nil
+	if !strings.EqualFold(e.TokenType, dpop.TokenType) {
+		return nil
+	}
+	k, err := m.DPoPKey(e)
+	if err != nil {
+		return err
+	}
+	c.DPoP = k
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
+	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/fsutil"
 	"github.com/oatcli/oat/internal/keychain"
 	"github.com/oatcli/oat/internal/tokencache"
@@ -203,6 +204,9 @@ func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
 	if e == nil || e.AccessToken == "" || e.NeedsLogin || e.Fingerprint != m.Profile.Fingerprint {
 		return false
 	}
+	if (e.DPoPJKT != "") != m.dpop() {
+		return false // dpop turned on or off since: renew
+	}
 	if e.Expiry.IsZero() {
 		return true
 	}
@@ -271,11 +275,20 @@ func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, err
 	if err != nil {
 		return nil, err
 	}
+	if m.dpop() {
+		st, err := m.store()
+		if err != nil {
+			return nil, err
+		}
+		if c.DPoP, err = m.machineKey(st); err != nil {
+			return nil, err
+		}
+	}
 	res, err := c.ClientCredentials(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.save(res, "", nil)
+	return m.save(res, "", nil, c.DPoP)
 }
 
 func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
@@ -287,10 +300,15 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := m.refreshKey(st, rec)
+	if err != nil {
+		return nil, err
+	}
 	c, err := m.client(ctx, false)
 	if err != nil {
 		return nil, err
 	}
+	c.DPoP = key
 	tok, err := c.RefreshGrant(ctx, rt)
 	if errors.Is(err, auth.ErrLoginRequired) {
 		// Another process or machine sharing this keychain may have rotated
@@ -348,7 +366,7 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 			_ = st.Adopt(m.key(), r) // only a record of who it is; the check above already held
 		}
 	}
-	return m.save(res, st.Kind(), prev)
+	return m.save(res, st.Kind(), prev, key)
 }
 
 // markNeedsLogin records invalid_grant in the cache so that status shows it;
@@ -365,7 +383,8 @@ func (m *Manager) markNeedsLogin() {
 
 // save writes the grant's tokens to the cache. prev keeps an ID token and
 // subject a refresh response did not repeat.
-func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry) (*tokencache.Entry, error) {
+// key is the DPoP key the tokens were requested with (nil: none).
+func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry, key *dpop.Key) (*tokencache.Entry, error) {
 	e := &tokencache.Entry{
 		AccessToken: res.Token.AccessToken,
 		TokenType:   res.Token.TokenType,
@@ -379,6 +398,9 @@ func (m *Manager) save(res *auth.Result, storage string, prev *tokencache.Entry)
 	}
 	if e.TokenType == "" {
 		e.TokenType = "Bearer"
+	}
+	if key != nil {
+		e.DPoPJKT = key.JKT()
 	}
 	if prev != nil && prev.Fingerprint == e.Fingerprint {
 		if e.IDToken == "" {
@@ -403,7 +425,7 @@ func (m *Manager) CheckStorage(flow string) error {
 	if err := m.Cache.Check(); err != nil {
 		return fmt.Errorf("%w: the token cache cannot be written: %v", keychain.ErrUnavailable, err)
 	}
-	if flow == config.FlowClientCredentials {
+	if flow == config.FlowClientCredentials && !m.dpop() {
 		return nil
 	}
 	st, err := m.store()
@@ -422,6 +444,12 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	c, err := m.client(ctx, true)
 	if err != nil {
 		return nil, err
+	}
+	if m.dpop() {
+		// Every login makes a new key: the old session's dies with it.
+		if c.DPoP, err = dpop.NewKey(); err != nil {
+			return nil, err
+		}
 	}
 	var res *auth.Result
 	switch flow {
@@ -445,6 +473,15 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	}
 	defer unlock()
 	storage := ""
+	if flow == config.FlowClientCredentials && c.DPoP != nil {
+		st, err := m.store()
+		if err != nil {
+			return nil, err
+		}
+		if err := m.saveDPoPKey(st, c.DPoP); err != nil {
+			return nil, err
+		}
+	}
 	if flow != config.FlowClientCredentials {
 		st, err := m.store()
 		if err != nil {
@@ -454,7 +491,18 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 		if res.IDToken != "" {
 			rec.Subject = res.Subject
 		}
+		if c.DPoP != nil {
+			rec.DPoPJKT = c.DPoP.JKT()
+		}
 		if rt := res.Token.RefreshToken; rt != "" {
+			// The key first: its thumbprint is in the record written with
+			// the token, so an interruption between the two leaves a token
+			// whose key does not match (refused unsent), never a wrong pair.
+			if c.DPoP != nil {
+				if err := m.saveDPoPKey(st, c.DPoP); err != nil {
+					return nil, err
+				}
+			}
 			if err := st.Set(m.key(), rt, rec); err != nil {
 				return nil, fmt.Errorf("storing the refresh token: %w", err)
 			}
@@ -462,11 +510,17 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 		} else if m.keepRefreshToken(st, rec) {
 			storage = st.Kind()
 		} else if err := st.Delete(m.key()); err != nil {
-			// The old session's refresh token must not outlive this login.
+			// The old session's refresh token (and DPoP key) must not
+			// outlive this login.
 			return nil, fmt.Errorf("removing the previous refresh token: %w", err)
+		} else if c.DPoP != nil {
+			// No refresh token: the key still proves the access token.
+			if err := m.saveDPoPKey(st, c.DPoP); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return m.save(res, storage, nil)
+	return m.save(res, storage, nil, c.DPoP)
 }
 
 // keepRefreshToken decides, for a login that returned no refresh token
@@ -483,6 +537,11 @@ func (m *Manager) keepRefreshToken(st *keychain.Bound, rec keychain.Record) bool
 		return false
 	}
 	if old.Subject != "" && rec.Subject != "" && old.Subject != rec.Subject {
+		return false
+	}
+	if old.DPoPJKT != "" || rec.DPoPJKT != "" {
+		// Bound to the old session's key (or to none), which this login
+		// replaced: the server would refuse it with the new one.
 		return false
 	}
 	if old.Subject == "" && rec.Subject != "" {
@@ -573,6 +632,15 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 	if st != nil && r.StoreUnavailable == nil {
 		if err := st.Delete(m.key()); err != nil {
 			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
+		}
+	}
+	if m.isClientCredentials() && m.dpop() {
+		// A machine profile's only stored secret: its DPoP key.
+		if dst, err := m.store(); err == nil {
+			err = dst.DeleteDPoPKey(m.key())
+			if err != nil && !o.Force && !o.LocalOnly {
+				return r, fmt.Errorf("deleting the DPoP key: %w", err)
+			}
 		}
 	}
 	if err := m.Cache.Delete(m.key()); err != nil {

@@ -73,6 +73,10 @@ type Entry struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Storage is where the refresh token lives: "keychain", "file" or "" (none).
 	Storage string `json:"storage,omitempty"`
+	// DPoPJKT is the thumbprint of the DPoP key the token was requested
+	// with (RFC 9449), "" without DPoP. It is public; the key itself is in
+	// the refresh-token store, needed only when a proof is made.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// NeedsLogin records that the server answered invalid_grant.
 	NeedsLogin bool      `json:"needs_login,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`

@@ -173,9 +173,12 @@ func TestLockHeldByAKilledProcessIsFree(t *testing.T) {
 	}
 	h.cmd.Wait()
 
-	// Free at once: with a context that is already done, Lock only tries.
-	ctx, cancel = context.WithCancel(t.Context())
-	cancel()
+	// Free once the holder is gone. Not "at once": the timed-out Lock above
+	// left a goroutine blocked in flock(2) that takes the lock for a moment
+	// when the holder dies and lets go of it again, so a mere try can lose
+	// that race. A lock a dead process kept would run this wait out.
+	ctx, cancel = context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	unlock, err := c.Lock(ctx, "work")
 	if err != nil {
 		t.Fatalf("Lock after the holder was killed: %v", err)
