@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
 )
 
@@ -37,7 +38,15 @@ type ServerError struct {
 	Code        string // the server's "error"
 	Description string // the server's "error_description"
 	StatusCode  int    // HTTP status; 0 for errors delivered on the redirect
+	// ClientAuth is how the client authenticated (a config.ClientAuth*
+	// value, or ClientAuthAssertion), so that the invalid_client hint
+	// names what to check; "" when not known.
+	ClientAuth string
 }
+
+// ClientAuthAssertion is ServerError.ClientAuth for a federated client
+// assertion (client_assertion).
+const ClientAuthAssertion = "client_assertion"
 
 func (e *ServerError) Error() string {
 	var b strings.Builder
@@ -56,11 +65,25 @@ func (e *ServerError) Error() string {
 	case "access_denied":
 		b.WriteString(" (the request was denied)")
 	case "invalid_client", "unauthorized_client":
-		b.WriteString(" (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)")
+		b.WriteString(invalidClientHint(e.ClientAuth))
 	case "invalid_scope":
 		b.WriteString(" (check the profile's scopes)")
 	}
 	return b.String()
+}
+
+// invalidClientHint says what to check when the server refused the client,
+// for the way it authenticated.
+func invalidClientHint(clientAuth string) string {
+	switch clientAuth {
+	case config.ClientAuthPrivateKeyJWT:
+		return " (check client_id, and that the server holds the public key of client_key_file)"
+	case ClientAuthAssertion:
+		return " (check client_id, and that the server trusts the issuer and subject of the client_assertion token)"
+	case config.ClientAuthNone:
+		return " (check client_id; a confidential client also needs its secret in client_secret_env or OAT_CLIENT_SECRET)"
+	}
+	return " (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)"
 }
 
 // Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant.
@@ -269,6 +292,21 @@ func transportReason(err error) error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return errors.New("timed out waiting for the server")
+	}
+	return err
+}
+
+// clientErr notes in a *ServerError err holds how c authenticated, for
+// its invalid_client hint; err is returned as it is.
+func (c *Client) clientErr(err error) error {
+	var se *ServerError
+	if errors.As(err, &se) {
+		switch {
+		case c.Profile.ClientAssertion != "":
+			se.ClientAuth = ClientAuthAssertion
+		default:
+			se.ClientAuth = c.clientAuth()
+		}
 	}
 	return err
 }

@@ -48,5 +48,5 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil // RFC 7009 §2.2: 200, but servers also answer 204 (or 202)
 	}
-	return endpointError(op, "revocation endpoint", resp, body)
+	return c.clientErr(endpointError(op, "revocation endpoint", resp, body))
 }

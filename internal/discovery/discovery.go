@@ -29,6 +29,10 @@ type Metadata struct {
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	// RFC 9126: the pushed authorization request endpoint, and whether
+	// the server accepts authorization requests only through it.
+	PAREndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePAR  bool   `json:"require_pushed_authorization_requests"`
 }
 
 // Get fetches u. It returns the status and, for 200, the body; it returns an

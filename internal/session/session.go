@@ -50,6 +50,9 @@ type Manager struct {
 	Getenv func(string) string
 	// DiscoveryTTL is how long discovered endpoints are reused (default 1h).
 	DiscoveryTTL time.Duration
+	// ProfileToken returns a valid access token of another profile (for
+	// subject_token_from profile:NAME), renewing it as oat token would.
+	ProfileToken func(ctx context.Context, name string) (string, error)
 }
 
 // LoginRequiredError says the profile needs `oat login` (exit 3).
@@ -175,8 +178,10 @@ func (m *Manager) StoredRefreshToken() (kind string, usable bool, err error) {
 	return "", false, err
 }
 
-func (m *Manager) isClientCredentials() bool {
-	return m.Profile.Profile.Flow == config.FlowClientCredentials
+// isMachine reports a profile renewed by running its grant again
+// (client credentials, token exchange): it keeps no refresh token.
+func (m *Manager) isMachine() bool {
+	return config.IsMachineFlow(m.Profile.Profile.Flow)
 }
 
 // Cached returns the cached entry when it holds an access token minted for the
@@ -251,8 +256,8 @@ func (m *Manager) renewLocked(ctx context.Context, fresh func(*tokencache.Entry)
 			return e, nil
 		}
 	}
-	if m.isClientCredentials() {
-		return m.clientCredentials(ctx)
+	if m.isMachine() {
+		return m.machineGrant(ctx)
 	}
 	return m.refresh(ctx)
 }
@@ -270,7 +275,9 @@ func (m *Manager) lock(ctx context.Context) (func(), error) {
 	return unlock, err
 }
 
-func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, error) {
+// machineGrant renews a machine profile: a new client-credentials grant,
+// or a new token exchange (which reads its subject token afresh).
+func (m *Manager) machineGrant(ctx context.Context) (*tokencache.Entry, error) {
 	c, err := m.client(ctx, false)
 	if err != nil {
 		return nil, err
@@ -284,7 +291,12 @@ func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, err
 			return nil, err
 		}
 	}
-	res, err := c.ClientCredentials(ctx)
+	var res *auth.Result
+	if m.Profile.Profile.Flow == config.FlowTokenExchange {
+		res, err = c.TokenExchange(ctx)
+	} else {
+		res, err = c.ClientCredentials(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +437,7 @@ func (m *Manager) CheckStorage(flow string) error {
 	if err := m.Cache.Check(); err != nil {
 		return fmt.Errorf("%w: the token cache cannot be written: %v", keychain.ErrUnavailable, err)
 	}
-	if flow == config.FlowClientCredentials && !m.dpop() {
+	if config.IsMachineFlow(flow) && !m.dpop() {
 		return nil
 	}
 	st, err := m.store()
@@ -459,8 +471,10 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 		res, err = c.LoginDevice(ctx, o)
 	case config.FlowClientCredentials:
 		res, err = c.ClientCredentials(ctx)
+	case config.FlowTokenExchange:
+		res, err = c.TokenExchange(ctx)
 	default:
-		return nil, &config.Error{Msg: fmt.Sprintf("unknown flow %q (want pkce, device or client-credentials)", flow)}
+		return nil, &config.Error{Msg: fmt.Sprintf("unknown flow %q (want pkce, device, client-credentials or token-exchange)", flow)}
 	}
 	if err != nil {
 		return nil, err
@@ -473,7 +487,7 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	}
 	defer unlock()
 	storage := ""
-	if flow == config.FlowClientCredentials && c.DPoP != nil {
+	if config.IsMachineFlow(flow) && c.DPoP != nil {
 		st, err := m.store()
 		if err != nil {
 			return nil, err
@@ -482,7 +496,7 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 			return nil, err
 		}
 	}
-	if flow != config.FlowClientCredentials {
+	if !config.IsMachineFlow(flow) {
 		st, err := m.store()
 		if err != nil {
 			return nil, err
@@ -590,7 +604,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 		mismatch error // a stored refresh token bound elsewhere: never sent
 	)
 	err = keychain.ErrNotFound // machine profiles keep no refresh token
-	if !m.isClientCredentials() {
+	if !m.isMachine() {
 		if st, err = m.store(); err == nil {
 			rt, _, err = m.storedRefreshToken(st)
 		}
@@ -634,7 +648,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
 		}
 	}
-	if m.isClientCredentials() && m.dpop() {
+	if m.isMachine() && m.dpop() {
 		// A machine profile's only stored secret: its DPoP key.
 		if dst, err := m.store(); err == nil {
 			err = dst.DeleteDPoPKey(m.key())
