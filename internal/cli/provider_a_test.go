@@ -12,10 +12,10 @@ import (
 	"github.com/oatcli/oat/internal/keychain/keychaintest"
 )
 
-// newProvEnv is an opEnv without an OP of its own: a provider emulator
+// newProvEnvA is an opEnv without an OP of its own: a provider emulator
 // (internal/provtest) is the server, the profile comes from `oat profile
 // add`. It has a scripted browser and in-memory stores.
-func newProvEnv(t *testing.T) *opEnv {
+func newProvEnvA(t *testing.T) *opEnv {
 	t.Helper()
 	e := &opEnv{testEnv: newTestEnv(t), store: keychaintest.NewMemory(), fileStore: keychaintest.NewMemory(), browser: authtest.NewBrowser(t)}
 	e.fileStore.SetKind(keychain.KindFile)

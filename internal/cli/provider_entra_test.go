@@ -18,7 +18,7 @@ func TestProviderEntra(t *testing.T) {
 	args := readmeLine(t, "entra")
 	clientID := argAfter(t, args, "--client-id")
 	emu := provtest.NewEntra(t, clientID)
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.mustRun(0, append(args, "--domain", emu.URL)...)
 	name := args[2]
 	if !strings.Contains(e.readConfig(), "issuer = '"+emu.URL+"/"+provtest.EntraDomain+"/v2.0'") {
@@ -72,7 +72,7 @@ func TestProviderEntra(t *testing.T) {
 func TestProviderEntraCommonDevice(t *testing.T) {
 	t.Parallel()
 	emu := provtest.NewEntra(t, "11111111-2222-3333-4444-555555555555")
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.mustRun(0, "profile", "add", "ms", "--provider", "entra", "--client-id", emu.ClientID, "--tenant", "common", "--domain", emu.URL)
 	e.configure = chain(e.configure, func(f *Factory) { f.Browser = authtest.NoBrowser(t) })
 	e.mustRun(0, "login", "--flow", "device")
@@ -106,7 +106,7 @@ func argAfter(t *testing.T, args []string, flag string) string {
 func TestProviderEntraAdHocFlags(t *testing.T) {
 	t.Parallel()
 	emu := provtest.NewEntra(t, "22222222-2222-3333-4444-555555555555")
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	flags := []string{"--provider", "entra", "--issuer", emu.URL + "/organizations/v2.0", "--client-id", emu.ClientID, "--scope", "openid profile offline_access"}
 	e.mustRun(0, append([]string{"login"}, flags...)...)
 	e.mustRun(0, append([]string{"refresh"}, flags...)...)

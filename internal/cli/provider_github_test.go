@@ -17,7 +17,7 @@ func TestProviderGitHubApp(t *testing.T) {
 	t.Parallel()
 	args := readmeLine(t, "github")
 	emu := provtest.NewGitHub(t, argAfter(t, args, "--client-id"), "", true)
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.mustRun(0, append(args, "--domain", emu.URL)...)
 	name := args[2]
 	cfg := e.readConfig()
@@ -89,7 +89,7 @@ func TestProviderGitHubApp(t *testing.T) {
 func TestProviderGitHubOAuthApp(t *testing.T) {
 	t.Parallel()
 	emu := provtest.NewGitHub(t, "Ov23liAbCdEf01234567", "s3cr3t-"+t.Name(), false)
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.env["GH_SECRET"] = emu.ClientSecret
 	e.mustRun(0, "profile", "add", "gho", "--provider", "github", "--client-id", emu.ClientID, "--client-secret-env", "GH_SECRET", "--domain", emu.URL)
 	e.mustRun(0, "login")

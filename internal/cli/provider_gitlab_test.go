@@ -17,7 +17,7 @@ func TestProviderGitLab(t *testing.T) {
 	t.Parallel()
 	args := readmeLine(t, "gitlab")
 	emu := provtest.NewGitLab(t, argAfter(t, args, "--client-id"))
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.mustRun(0, append(args, "--issuer", emu.URL)...)
 	name := args[2]
 	if !strings.Contains(e.readConfig(), "device_authorization_url = '"+emu.URL+"/oauth/authorize_device'") {

@@ -16,7 +16,7 @@ func TestProviderGoogle(t *testing.T) {
 	args := readmeLine(t, "google")
 	secretEnv := argAfter(t, args, "--client-secret-env")
 	emu := provtest.NewGoogle(t, argAfter(t, args, "--client-id"), "GOCSPX-test-"+t.Name())
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.env[secretEnv] = emu.ClientSecret
 	e.mustRun(0, append(args, "--issuer", emu.URL)...)
 	name := args[2]
@@ -79,7 +79,7 @@ func TestProviderGoogle(t *testing.T) {
 func TestProviderGoogleRefusals(t *testing.T) {
 	t.Parallel()
 	emu := provtest.NewGoogle(t, "123.apps.googleusercontent.com", "GOCSPX-refusals")
-	e := newProvEnv(t)
+	e := newProvEnvA(t)
 	e.env["GOOGLE_SECRET"] = emu.ClientSecret
 	e.mustRun(0, "profile", "add", "g", "--provider", "google", "--client-id", emu.ClientID, "--client-secret-env", "GOOGLE_SECRET", "--issuer", emu.URL)
 	if cfg := e.readConfig(); strings.Contains(cfg, "offline_access") {

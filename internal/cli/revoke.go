@@ -81,6 +81,9 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 			if r.AccessRevoked {
 				fmt.Fprintln(w, "Revoked the access token at the server.")
 			}
+			if r.AccessNotRevocable != "" {
+				fmt.Fprintf(w, "%s does not revoke access tokens: the access token %s.\n", r.AccessNotRevocable, accessValidity(r.AccessExpiry, o.F.Now()))
+			}
 			if r.UnsupportedAccess {
 				fmt.Fprintf(w, "The server does not revoke access tokens (unsupported_token_type): the access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
 			}

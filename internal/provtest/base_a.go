@@ -1,12 +1,11 @@
-// Package provtest emulates real providers for oat's tests: each emulator
-// reproduces its provider's documented behaviour (the doc page is cited at
-// each quirk). Where the provider is an OpenID Provider the emulator is quirk
-// middleware in front of a real OP (authtest's zitadel/oidc OP), which does
-// the protocol work (codes, PKCE, refresh rotation, device codes, revocation);
-// the emulator reshapes paths, requests and answers as the provider does.
-// GitHub, which has no OIDC, is a small standalone handler.
-//
-// All servers bind 127.0.0.1 (httptest) and stop when the test ends.
+// base_a.go: the base of the Entra ID, Google and GitLab emulators. Each is
+// quirk middleware in front of a real OP (authtest's zitadel/oidc OP), which
+// does the protocol work (codes, PKCE, refresh rotation, device codes,
+// revocation); the emulator reshapes paths, requests and answers as the
+// provider does. GitHub, which has no OIDC, is a standalone handler
+// (github.go). All servers bind 127.0.0.1 (httptest) and stop when the test
+// ends.
+
 package provtest
 
 import (
@@ -227,17 +226,6 @@ func hasScope(scopes, s string) bool {
 		}
 	}
 	return false
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
 // formOf parses a POST's form (body only).

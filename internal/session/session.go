@@ -599,6 +599,9 @@ type RevokeReport struct {
 	// Manual says where the user can end the session by hand, when oat could
 	// not at the server ("" when there is nothing to say).
 	Manual string
+	// AccessNotRevocable names the provider whose access tokens cannot be
+	// revoked (Auth0), so the access token was not sent.
+	AccessNotRevocable string
 }
 
 // Revoke revokes the refresh token (and the access token) at the server, then
@@ -706,6 +709,13 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		if !r.RefreshNotRevocable {
 			r.RefreshRevoked = true
 		}
+	}
+	if cached != nil && m.Profile.Profile.EffectiveProvider() == config.ProviderAuth0 {
+		// Auth0's /oauth/revoke revokes refresh tokens only; its access
+		// tokens stay valid until they expire:
+		// https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens
+		r.AccessNotRevocable = "Auth0"
+		return
 	}
 	if cached != nil {
 		err := c.Revoke(ctx, cached.AccessToken, "access_token")
