@@ -48,6 +48,11 @@ type Client struct {
 	DPoP *dpop.Key
 
 	dpopT *dpop.Transport
+
+	// ProfileToken returns a valid access token of the named profile, for
+	// subject_token_from profile:NAME (set by the session, which renews
+	// it as oat token would).
+	ProfileToken func(ctx context.Context, name string) (string, error)
 }
 
 // Result is what a grant returned.

@@ -241,6 +241,12 @@ func parsePEMKey(b []byte) (*clientKey, error) {
 		return nil, err
 	}
 	if cert != nil {
+		// A thumbprint of another key's certificate would make the server
+		// check the assertion with the wrong key: refuse it here, clearly.
+		pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !pub.Equal(signer.Public()) {
+			return nil, errors.New("client_key_file: the certificate is not for the private key in the file (their public keys differ); put the key's own certificate beside it")
+		}
 		sum := sha256.Sum256(cert.Raw)
 		k.header = map[jose.HeaderKey]any{"x5t#S256": base64.RawURLEncoding.EncodeToString(sum[:])}
 	}

@@ -82,7 +82,7 @@ func (c *Client) LoginDevice(ctx context.Context, o LoginOptions) (*Result, erro
 			// x/oauth2 stops polling when the code expires.
 			return nil, &ServerError{Op: "login", Code: "expired_token", Description: "the device code expired before it was approved"}
 		}
-		return nil, mapError(ctx, "login", "token endpoint", err)
+		return nil, c.clientErr(mapError(ctx, "login", "token endpoint", err))
 	}
 	return c.result(ctx, tok, "")
 }

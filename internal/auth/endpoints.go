@@ -29,6 +29,10 @@ type Endpoints struct {
 	// TokenAuthMethods is token_endpoint_auth_methods_supported, in the
 	// server's order: the default client_auth with a secret follows it.
 	TokenAuthMethods []string `json:",omitempty"`
+	// PARURL is the RFC 9126 pushed authorization request endpoint;
+	// RequirePAR says the server takes authorization requests only there.
+	PARURL     string `json:",omitempty"`
+	RequirePAR bool   `json:",omitempty"`
 }
 
 // ResolveEndpoints finds the profile's endpoints: explicit URLs win over OIDC
@@ -59,6 +63,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 		e.IssParameterSupported = md.IssParameterSupported
 		e.SigningAlgs = md.SigningAlgs
 		e.TokenAuthMethods = md.TokenAuthMethods
+		e.PARURL, e.RequirePAR = md.PAREndpoint, md.RequirePAR
 		fill := func(dst *string, v string) {
 			if *dst == "" {
 				*dst = v
@@ -81,7 +86,7 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 	for _, u := range []struct{ name, v string }{
 		{"authorization_url", e.AuthURL}, {"token_url", e.TokenURL},
 		{"device_authorization_url", e.DeviceAuthURL}, {"revocation_url", e.RevocationURL},
-		{"jwks_url", e.JWKSURL},
+		{"jwks_url", e.JWKSURL}, {"pushed_authorization_request_endpoint", e.PARURL},
 	} {
 		if u.v == "" {
 			continue
@@ -95,11 +100,11 @@ func ResolveEndpoints(ctx context.Context, hc *http.Client, p config.Profile) (*
 
 // explicitSuffices reports whether the profile's explicit URLs cover its flow.
 func explicitSuffices(p config.Profile) bool {
-	if p.TokenURL == "" {
-		return false
+	if p.TokenURL == "" || p.PAR {
+		return false // par: the PAR endpoint comes from discovery
 	}
 	switch p.Flow {
-	case config.FlowClientCredentials:
+	case config.FlowClientCredentials, config.FlowTokenExchange:
 		return true
 	case config.FlowDevice:
 		if p.DeviceAuthorizationURL == "" {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/httpx"
 )
 
@@ -37,7 +38,15 @@ type ServerError struct {
 	Code        string // the server's "error"
 	Description string // the server's "error_description"
 	StatusCode  int    // HTTP status; 0 for errors delivered on the redirect
+	// ClientAuth is how the client authenticated (a config.ClientAuth*
+	// value, or ClientAuthAssertion), so that the invalid_client hint
+	// names what to check; "" when not known.
+	ClientAuth string
 }
+
+// ClientAuthAssertion is ServerError.ClientAuth for a federated client
+// assertion (client_assertion).
+const ClientAuthAssertion = "client_assertion"
 
 func (e *ServerError) Error() string {
 	var b strings.Builder
@@ -49,23 +58,39 @@ func (e *ServerError) Error() string {
 		b.WriteString(e.Description)
 	}
 	switch e.Code {
-	case "invalid_grant":
+	case "invalid_grant", "bad_refresh_token":
 		b.WriteString(" (the session is over; log in again)")
 	case "expired_token":
 		b.WriteString(" (the code was not approved in time; run the login again)")
 	case "access_denied":
 		b.WriteString(" (the request was denied)")
 	case "invalid_client", "unauthorized_client":
-		b.WriteString(" (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)")
+		b.WriteString(invalidClientHint(e.ClientAuth))
 	case "invalid_scope":
 		b.WriteString(" (check the profile's scopes)")
 	}
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant.
+// invalidClientHint says what to check when the server refused the client,
+// for the way it authenticated.
+func invalidClientHint(clientAuth string) string {
+	switch clientAuth {
+	case config.ClientAuthPrivateKeyJWT:
+		return " (check client_id, and that the server holds the public key of client_key_file)"
+	case ClientAuthAssertion:
+		return " (check client_id, and that the server trusts the issuer and subject of the client_assertion token)"
+	case config.ClientAuthNone:
+		return " (check client_id; a confidential client also needs its secret in client_secret_env or OAT_CLIENT_SECRET)"
+	}
+	return " (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)"
+}
+
+// Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant, and for
+// GitHub's name for it on a refresh, bad_refresh_token (sent with HTTP 200:
+// https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
 func (e *ServerError) Is(target error) bool {
-	return target == ErrLoginRequired && e.Code == "invalid_grant"
+	return target == ErrLoginRequired && (e.Code == "invalid_grant" || e.Code == "bad_refresh_token")
 }
 
 // bodyError describes a response whose body oat cannot use: HTML, not JSON,
@@ -269,6 +294,21 @@ func transportReason(err error) error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return errors.New("timed out waiting for the server")
+	}
+	return err
+}
+
+// clientErr notes in a *ServerError err holds how c authenticated, for
+// its invalid_client hint; err is returned as it is.
+func (c *Client) clientErr(err error) error {
+	var se *ServerError
+	if errors.As(err, &se) {
+		switch {
+		case c.Profile.ClientAssertion != "":
+			se.ClientAuth = ClientAuthAssertion
+		default:
+			se.ClientAuth = c.clientAuth()
+		}
 	}
 	return err
 }

@@ -27,23 +27,30 @@ func (c *Client) getenv(k string) string {
 }
 
 // federatedAssertion reads the client assertion the profile's
-// client_assertion names, afresh on every call (projected tokens rotate):
-// "github-actions" asks the job's OIDC token service, "env:VAR" reads a
-// variable, "file:PATH" a file. The assertion never appears in an error.
+// client_assertion names, afresh on every call (projected tokens rotate).
+// The assertion never appears in an error.
 func (c *Client) federatedAssertion() (string, error) {
-	src := c.Profile.ClientAssertion
+	return c.readJWTSource("client_assertion", c.Profile.ClientAssertion)
+}
+
+// readJWTSource reads a JWT from the source src that the profile key key
+// names, afresh on every call: "github-actions" asks the job's OIDC token
+// service (for client_assertion_audience), "env:VAR" reads a variable,
+// "file:PATH" a file. Client assertions and token exchange's subject tokens
+// come from here. The JWT never appears in an error.
+func (c *Client) readJWTSource(key, src string) (string, error) {
 	var (
 		a   string
 		err error
 	)
 	switch {
 	case src == "github-actions":
-		a, err = c.githubActionsToken()
+		a, err = c.githubActionsToken(key)
 	case strings.HasPrefix(src, "env:"):
 		name := src[len("env:"):]
 		a = strings.TrimSpace(c.getenv(name))
 		if a == "" {
-			return "", fmt.Errorf("client_assertion %s: the variable %s is empty or unset (in GitLab CI, declare it under id_tokens)", src, name)
+			return "", fmt.Errorf("%s %s: the variable %s is empty or unset (in GitLab CI, declare it under id_tokens)", key, src, name)
 		}
 	case strings.HasPrefix(src, "file:"):
 		path := src[len("file:"):]
@@ -52,17 +59,17 @@ func (c *Client) federatedAssertion() (string, error) {
 		// file of bounded size.
 		b, rerr := fsutil.ReadUserFile(path, maxAssertion)
 		if rerr != nil {
-			return "", fmt.Errorf("client_assertion %s: %w", src, rerr)
+			return "", fmt.Errorf("%s %s: %w", key, src, rerr)
 		}
 		a = strings.TrimSpace(string(b))
 	default:
-		return "", fmt.Errorf("client_assertion %q: use github-actions, env:VARIABLE or file:PATH", src)
+		return "", fmt.Errorf("%s %q: use github-actions, env:VARIABLE or file:PATH", key, src)
 	}
 	if err != nil {
 		return "", err
 	}
 	if strings.Count(a, ".") != 2 || strings.ContainsAny(a, " \t\r\n") {
-		return "", fmt.Errorf("client_assertion %s: the value is not a JWT", src)
+		return "", fmt.Errorf("%s %s: the value is not a JWT", key, src)
 	}
 	return a, nil
 }
@@ -71,8 +78,8 @@ func (c *Client) federatedAssertion() (string, error) {
 // $ACTIONS_ID_TOKEN_REQUEST_URL with audience added, Authorization: Bearer
 // $ACTIONS_ID_TOKEN_REQUEST_TOKEN, answer {"value": "<jwt>"} (as
 // @actions/core getIDToken does).
-func (c *Client) githubActionsToken() (string, error) {
-	const op = "client_assertion github-actions"
+func (c *Client) githubActionsToken(key string) (string, error) {
+	op := key + " github-actions"
 	reqURL, reqTok := c.getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), c.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	if reqURL == "" || reqTok == "" {
 		return "", fmt.Errorf("%s: ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: the job lacks `permissions: id-token: write` (or this is not a GitHub Actions job)", op)

@@ -25,7 +25,7 @@ func (c *Client) ClientCredentials(ctx context.Context) (*Result, error) {
 	cc.Scopes = c.Profile.Scopes
 	tok, err := retryOnce(ctx, func() (*oauth2.Token, error) {
 		t, err := cc.Token(c.ctx(ctx))
-		return t, mapError(ctx, "client credentials", "token endpoint", err)
+		return t, c.clientErr(mapError(ctx, "client credentials", "token endpoint", err))
 	})
 	if err != nil {
 		return nil, err
@@ -60,13 +60,16 @@ func (c *Client) RefreshGrant(ctx context.Context, refreshToken string) (*oauth2
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {refreshToken},
 	}
+	if s := c.refreshScope(); s != "" {
+		params.Set("scope", s)
+	}
 	cc, err := c.ccConfig(params)
 	if err != nil {
 		return nil, err
 	}
 	tok, err := retryOnce(ctx, func() (*oauth2.Token, error) {
 		t, err := cc.Token(c.ctx(ctx))
-		return t, mapError(ctx, "refresh token", "token endpoint", err)
+		return t, c.clientErr(mapError(ctx, "refresh token", "token endpoint", err))
 	})
 	if err != nil {
 		return nil, err

@@ -66,7 +66,7 @@ func (c *Client) Introspect(ctx context.Context, token, hint string) (*Introspec
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		err := endpointError(op, "introspection endpoint", resp, body)
+		err := c.clientErr(endpointError(op, "introspection endpoint", resp, body))
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			err = fmt.Errorf("%w (introspection needs a client the server lets introspect: check client_id, client_auth and the secret)", err)
 		}

@@ -38,7 +38,7 @@ type LoginOptions struct {
 // reserved authorization-request parameters auth_params may not set.
 var reservedAuthParams = map[string]bool{
 	"response_type": true, "client_id": true, "redirect_uri": true, "scope": true, "state": true,
-	"nonce": true, "code_challenge": true, "code_challenge_method": true,
+	"nonce": true, "code_challenge": true, "code_challenge_method": true, "request_uri": true,
 }
 
 // LoginPKCE runs the authorization-code flow with PKCE S256 and a loopback
@@ -53,6 +53,10 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 		if reservedAuthParams[k] {
 			return nil, fmt.Errorf("auth_params may not set %q: oat sets it itself", k)
 		}
+	}
+	par, err := c.usePAR()
+	if err != nil {
+		return nil, err
 	}
 	lb, err := listenLoopback(c.Profile.RedirectHostOrDefault(), c.Profile.RedirectPort, c.Profile.RedirectPathOrDefault())
 	if err != nil {
@@ -83,6 +87,13 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
 	authURL := conf.AuthCodeURL(state, opts...)
+	if par {
+		// RFC 9126: the parameters go to the server directly; the browser
+		// gets only client_id and the request_uri standing for them.
+		if authURL, err = c.pushAuthorization(ctx, authURL); err != nil {
+			return nil, err
+		}
+	}
 
 	go lb.serve()
 
@@ -160,7 +171,7 @@ func (c *Client) finishPKCE(ctx context.Context, conf *oauth2.Config, q url.Valu
 		if ctx.Err() != nil {
 			return nil, loginCtxErr(ctx, "the code exchange did not finish")
 		}
-		return nil, mapError(ctx, "login", "token endpoint", err)
+		return nil, c.clientErr(mapError(ctx, "login", "token endpoint", err))
 	}
 	return c.result(ctx, tok, nonce)
 }

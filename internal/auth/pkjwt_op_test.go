@@ -268,6 +268,23 @@ func TestPrivateKeyJWTOPCertificateThumbprint(t *testing.T) {
 	}
 }
 
+// A server that refuses the client's assertion: the invalid_client hint
+// names the key, not a secret the profile does not have.
+func TestPrivateKeyJWTOPInvalidClientHint(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	op := authtest.NewOP(t) // the key is never registered
+	c := keyClient(t, op, config.FlowClientCredentials, writePEM(t, pkcs8(t, key)))
+	_, err := c.ClientCredentials(ctxTimeout(t, 10*time.Second))
+	var se *auth.ServerError
+	if !errors.As(err, &se) || se.Code != "invalid_client" {
+		t.Fatalf("err = %v, want invalid_client", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "public key of client_key_file") || strings.Contains(msg, "secret") {
+		t.Errorf("hint %q: want the key named, no secret", msg)
+	}
+}
+
 // Code exchange, refresh, revocation and introspection all authenticate the
 // client with a fresh assertion, checked by the OP itself.
 func TestPrivateKeyJWTOPEveryClientRequest(t *testing.T) {
@@ -321,14 +338,23 @@ func TestPrivateKeyJWTOPBadKeyFile(t *testing.T) {
 	pk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	pubJWK, _ := json.Marshal(jose.JSONWebKey{Key: pk.Public()})
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	// A certificate for another key than the file's private key.
+	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	otherCert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, otherKey.Public(), otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mismatch := writePEM(t, pkcs8(t, pk), &pem.Block{Type: "CERTIFICATE", Bytes: otherCert})
 	for name, tc := range map[string]struct{ file, want string }{
-		"missing":  {filepath.Join(dir, "nope.pem"), "no such file"},
-		"garbage":  {write("g.pem", "not a key"), "no private key found"},
-		"public":   {write("p.jwk", string(pubJWK)), "public key"},
-		"small":    {write("s.pem", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(small)}))), "at least 2048"},
-		"folder":   {dir, "client_key_file"},
-		"no file":  {"", "needs client_key_file"},
-		"bad json": {write("b.jwk", "{nope"), "not a valid JWK"},
+		"cert of another key": {mismatch, "the certificate is not for the private key"},
+		"missing":             {filepath.Join(dir, "nope.pem"), "no such file"},
+		"garbage":             {write("g.pem", "not a key"), "no private key found"},
+		"public":              {write("p.jwk", string(pubJWK)), "public key"},
+		"small":               {write("s.pem", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(small)}))), "at least 2048"},
+		"folder":              {dir, "client_key_file"},
+		"no file":             {"", "needs client_key_file"},
+		"bad json":            {write("b.jwk", "{nope"), "not a valid JWK"},
 	} {
 		c := keyClient(t, op, config.FlowClientCredentials, tc.file)
 		requests := recordRequests(op)

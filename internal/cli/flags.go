@@ -24,7 +24,10 @@ func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
 	fl.StringArrayVar(&o.Scopes, "scope", nil, "scope to request (repeatable, or one space-separated string)")
 	fl.StringVar(&o.Audience, "audience", "", "audience parameter for the token request")
 	fl.StringVar(&o.Resource, "resource", "", "resource indicator (RFC 8707)")
-	fl.StringVar(&o.Flow, "flow", "", "flow: pkce|device|client-credentials")
+	fl.StringVar(&o.Flow, "flow", "", "flow: pkce|device|client-credentials|token-exchange")
+	fl.StringVar(&o.SubjectTokenFrom, "subject-token-from", "", "token exchange: where the subject token comes from: github-actions|env:VAR|file:PATH|profile:NAME")
+	fl.StringVar(&o.SubjectTokenType, "subject-token-type", "", "token exchange: the subject token's type (default jwt, or access_token for profile:NAME)")
+	fl.StringVar(&o.RequestedTokenType, "requested-token-type", "", "token exchange: the type of token to ask for (default: the server's choice)")
 	fl.IntVar(&o.RedirectPort, "redirect-port", 0, "loopback redirect port (0 = any free port)")
 	fl.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust")
 	fl.BoolVar(&o.DPoP, "dpop", false, "bind tokens to a DPoP key (RFC 9449), as the profile key dpop = true does")
@@ -34,7 +37,10 @@ func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
 	fl.String("client-secret", "", "")
 	_ = fl.MarkHidden("client-secret")
 	_ = cmd.RegisterFlagCompletionFunc("flow", cobra.FixedCompletions(
-		[]string{config.FlowPKCE, config.FlowDevice, config.FlowClientCredentials}, cobra.ShellCompDirectiveNoFileComp))
+		[]string{config.FlowPKCE, config.FlowDevice, config.FlowClientCredentials, config.FlowTokenExchange}, cobra.ShellCompDirectiveNoFileComp))
+	tokenTypes := cobra.FixedCompletions([]string{"jwt", "access_token", "id_token", "refresh_token", "saml1", "saml2"}, cobra.ShellCompDirectiveNoFileComp)
+	_ = cmd.RegisterFlagCompletionFunc("subject-token-type", tokenTypes)
+	_ = cmd.RegisterFlagCompletionFunc("requested-token-type", tokenTypes)
 }
 
 // finishServerFlags completes o after parsing: which flags were given, and

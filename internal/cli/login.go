@@ -87,7 +87,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	where := ""
 	switch e.Storage {
 	case "":
-		if flow != config.FlowClientCredentials {
+		if !config.IsMachineFlow(flow) {
 			where = "; the server sent no refresh token, so log in again when it expires"
 		}
 	default:

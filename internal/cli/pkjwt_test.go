@@ -1,11 +1,18 @@
 package cli
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A bad client_key_file is the user's configuration: one line naming the
@@ -21,12 +28,24 @@ func TestTokenPrivateKeyJWTBadKeyFile(t *testing.T) {
 		}
 		return p
 	}
+	// A key with the certificate of another key.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, other.Public(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	mismatch := write("m.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))+
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})))
 	for name, tc := range map[string]struct{ file, want string }{
-		"garbage":   {write("g.pem", "not a key\n"), "no private key found"},
-		"bad JWK":   {write("b.jwk", "{nope"), "not a valid JWK"},
-		"missing":   {filepath.Join(dir, "nope.pem"), "client_key_file"},
-		"folder":    {dir, "client_key_file"},
-		"encrypted": {write("e.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), "encrypted"},
+		"cert of another key": {mismatch, "the certificate is not for the private key"},
+		"garbage":             {write("g.pem", "not a key\n"), "no private key found"},
+		"bad JWK":             {write("b.jwk", "{nope"), "not a valid JWK"},
+		"missing":             {filepath.Join(dir, "nope.pem"), "client_key_file"},
+		"folder":              {dir, "client_key_file"},
+		"encrypted":           {write("e.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), "encrypted"},
 	} {
 		e.writeConfig(fmt.Sprintf(`[profiles.ci]
 token_url = "http://127.0.0.1:1/token"

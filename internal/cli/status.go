@@ -98,7 +98,7 @@ func runStatus(_ context.Context, o *StatusOptions) error {
 			}
 			validAT = e.AccessToken != "" && (e.Expiry.IsZero() || e.Expiry.After(now))
 		}
-		if r.Profile.Flow != config.FlowClientCredentials {
+		if !config.IsMachineFlow(r.Profile.Flow) {
 			kind, usable := "", false
 			m, err := f.sessionFor(r)
 			if err == nil {

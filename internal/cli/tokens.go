@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func (f *Factory) clientSecret(r *config.Resolved) (string, error) {
 		}
 		return v, nil
 	}
-	confidential := r.AdHoc() || p.Flow == config.FlowClientCredentials ||
+	confidential := r.AdHoc() || config.IsMachineFlow(p.Flow) ||
 		p.ClientAuth == config.ClientAuthBasic || p.ClientAuth == config.ClientAuthPost
 	secret := ""
 	if confidential {
@@ -137,11 +138,46 @@ func (f *Factory) sessionFor(r *config.Resolved) (*session.Manager, error) {
 			}
 			return hc, nil
 		},
-		Secret: func() (string, error) { return f.clientSecret(r) },
-		Now:    f.Now,
-		Getenv: f.Getenv,
+		Secret:       func() (string, error) { return f.clientSecret(r) },
+		Now:          f.Now,
+		Getenv:       f.Getenv,
+		ProfileToken: f.profileToken(r.Name),
 	}, nil
 }
+
+// profileToken returns the hook that gives profile from's session the
+// access token of another profile (subject_token_from profile:NAME): that
+// profile as `oat token -p NAME` resolves it, renewed the same way when it
+// expires within a minute. A chain that comes back to a profile already on
+// it (a → b → a) is a configuration error.
+func (f *Factory) profileToken(from string) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, name string) (string, error) {
+		chain, _ := ctx.Value(profileChainKey{}).([]string)
+		chain = append(slices.Clone(chain), from)
+		if slices.Contains(chain, name) {
+			return "", &config.Error{Msg: fmt.Sprintf("subject_token_from: profiles %s form a loop", strings.Join(append(chain, name), " → "))}
+		}
+		cfg, err := f.Config()
+		if err != nil {
+			return "", err
+		}
+		r, err := cfg.Resolve(name, config.Overrides{}, f.Getenv)
+		if err != nil {
+			return "", err
+		}
+		m, err := f.sessionFor(r)
+		if err != nil {
+			return "", err
+		}
+		e, err := m.Token(context.WithValue(ctx, profileChainKey{}, chain), time.Minute)
+		if err != nil {
+			return "", err
+		}
+		return e.AccessToken, nil
+	}
+}
+
+type profileChainKey struct{}
 
 // childEnv is the environment of a program oat starts for profile p (a
 // browser launcher, oat exec's CMD, curl): oat's own (f.Environ, else

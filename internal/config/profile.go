@@ -20,7 +20,7 @@ type Profile struct {
 	Scopes                  []string          `toml:"scopes,omitempty" json:"scopes,omitempty"`
 	Audience                string            `toml:"audience,omitempty" json:"audience,omitempty"`
 	Resource                string            `toml:"resource,omitempty" json:"resource,omitempty"`
-	Flow                    string            `toml:"flow,omitempty" json:"flow,omitempty"` // pkce | device | client-credentials
+	Flow                    string            `toml:"flow,omitempty" json:"flow,omitempty"` // pkce | device | client-credentials | token-exchange
 	RedirectHost            string            `toml:"redirect_host,omitempty" json:"redirect_host,omitempty"`
 	RedirectPort            int               `toml:"redirect_port,omitempty" json:"redirect_port,omitempty"`
 	RedirectPath            string            `toml:"redirect_path,omitempty" json:"redirect_path,omitempty"`
@@ -36,6 +36,20 @@ type Profile struct {
 	// Provider turns on a provider's defaults and quirks (providers.go);
 	// detected from well-known hosts when empty.
 	Provider string `toml:"provider,omitempty" json:"provider,omitempty"`
+
+	// SubjectTokenFrom names where --flow token-exchange gets its subject
+	// token (RFC 8693): github-actions | env:VAR | file:PATH | profile:NAME.
+	SubjectTokenFrom string `toml:"subject_token_from,omitempty" json:"subject_token_from,omitempty"`
+	// SubjectTokenType is the subject token's type (a URI or its last
+	// part); jwt by default, access_token for profile:NAME.
+	SubjectTokenType string `toml:"subject_token_type,omitempty" json:"subject_token_type,omitempty"`
+	// RequestedTokenType is the type of token asked for; the server's
+	// choice when unset.
+	RequestedTokenType string `toml:"requested_token_type,omitempty" json:"requested_token_type,omitempty"`
+
+	// PAR makes the PKCE login push its authorization request (RFC 9126)
+	// even where the server does not require it.
+	PAR bool `toml:"par,omitempty" json:"par,omitempty"`
 }
 
 // Flows oat knows.
@@ -43,7 +57,35 @@ const (
 	FlowPKCE              = "pkce"
 	FlowDevice            = "device"
 	FlowClientCredentials = "client-credentials"
+	// FlowTokenExchange is RFC 8693 token exchange: like client credentials
+	// a machine flow, renewed by a new grant (no refresh token kept).
+	FlowTokenExchange = "token-exchange"
 )
+
+// IsMachineFlow reports flows renewed by running the grant again, with no
+// refresh token stored: client-credentials and token-exchange.
+func IsMachineFlow(flow string) bool {
+	return flow == FlowClientCredentials || flow == FlowTokenExchange
+}
+
+// RFC 8693 §3 token type identifiers; subject_token_type and
+// requested_token_type also take the last part alone ("jwt", "access_token").
+const (
+	TokenTypePrefix      = "urn:ietf:params:oauth:token-type:"
+	TokenTypeJWT         = TokenTypePrefix + "jwt"
+	TokenTypeAccessToken = TokenTypePrefix + "access_token"
+)
+
+// TokenTypeURI expands a short token type name (access_token,
+// refresh_token, id_token, jwt, saml1, saml2) to its RFC 8693 URI; anything
+// else is returned as it is.
+func TokenTypeURI(t string) string {
+	switch t {
+	case "access_token", "refresh_token", "id_token", "jwt", "saml1", "saml2":
+		return TokenTypePrefix + t
+	}
+	return t
+}
 
 // Client authentication methods at the token endpoint.
 const (

@@ -54,7 +54,7 @@ func (b Binding) Server() string {
 // is not a fingerprint (or one whose values hold line breaks).
 func BindingOf(fp string) (b Binding, ok bool) {
 	lines := strings.Split(fp, "\n")
-	if len(lines) != 6 {
+	if len(lines) != 6 && !(len(lines) == 9 && strings.HasPrefix(lines[6], "subject_token_from=")) {
 		return Binding{}, false
 	}
 	var ok1, ok2, ok3 bool
@@ -156,6 +156,9 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	merge(&p, o)
 	// The provider's defaults, under everything set explicitly.
 	p.ApplyProvider()
+	if o.RedirectPortSet {
+		p.RedirectPort = o.RedirectPort // --redirect-port 0 means any free port, even for a provider with a fixed one
+	}
 	if err := p.Validate(); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}
@@ -193,18 +196,26 @@ func (f *File) known() string {
 }
 
 // Fingerprint names the settings that shape a token: issuer or token URL,
-// client, scopes (sorted), audience and resource.
+// client, scopes (sorted), audience and resource; for token exchange also
+// where the subject token comes from and the token types.
 func Fingerprint(p Profile) string {
 	scopes := slices.Clone(p.Scopes)
 	slices.Sort(scopes)
-	return strings.Join([]string{
+	lines := []string{
 		"issuer=" + p.Issuer,
 		"token_url=" + p.TokenURL,
 		"client_id=" + p.ClientID,
 		"scopes=" + strings.Join(scopes, " "),
 		"audience=" + p.Audience,
 		"resource=" + p.Resource,
-	}, "\n")
+	}
+	if p.Flow == FlowTokenExchange {
+		lines = append(lines,
+			"subject_token_from="+p.SubjectTokenFrom,
+			"subject_token_type="+p.SubjectTokenType,
+			"requested_token_type="+p.RequestedTokenType)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func clone(p Profile) Profile {
@@ -238,6 +249,9 @@ func merge(p *Profile, o Overrides) {
 	set(&p.Audience, o.Audience)
 	set(&p.Resource, o.Resource)
 	set(&p.Flow, o.Flow)
+	set(&p.SubjectTokenFrom, o.SubjectTokenFrom)
+	set(&p.SubjectTokenType, o.SubjectTokenType)
+	set(&p.RequestedTokenType, o.RequestedTokenType)
 	set(&p.RedirectHost, o.RedirectHost)
 	set(&p.RedirectPath, o.RedirectPath)
 	set(&p.Storage, o.Storage)

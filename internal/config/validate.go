@@ -32,6 +32,17 @@ var keys = []keyInfo{
 	{"audience", func(p *Profile, v string) error { p.Audience = v; return nil }},
 	{"resource", func(p *Profile, v string) error { p.Resource = v; return nil }},
 	{"flow", func(p *Profile, v string) error { p.Flow = v; return nil }},
+	{"subject_token_from", func(p *Profile, v string) error { p.SubjectTokenFrom = v; return nil }},
+	{"subject_token_type", func(p *Profile, v string) error { p.SubjectTokenType = v; return nil }},
+	{"requested_token_type", func(p *Profile, v string) error { p.RequestedTokenType = v; return nil }},
+	{"par", func(p *Profile, v string) error {
+		b, err := strconv.ParseBool(v)
+		if v != "" && err != nil {
+			return fmt.Errorf("par: %q is not true or false", v)
+		}
+		p.PAR = b
+		return nil
+	}},
 	{"redirect_host", func(p *Profile, v string) error { p.RedirectHost = v; return nil }},
 	{"redirect_port", func(p *Profile, v string) error {
 		if v == "" {
@@ -178,7 +189,7 @@ func (p *Profile) Validate() error {
 		return err
 	}
 	if a := p.ClientAssertion; a != "" {
-		if !(a == "github-actions" || (strings.HasPrefix(a, "env:") && isEnvName(a[4:])) || (strings.HasPrefix(a, "file:") && len(a) > 5)) {
+		if !isJWTSource(a) {
 			return fmt.Errorf("client_assertion must be \"github-actions\", \"env:VARIABLE\" or \"file:PATH\" (it names where the assertion comes from, never holds it)")
 		}
 		if p.ClientAuth == ClientAuthBasic || p.ClientAuth == ClientAuthPost || p.ClientAuth == ClientAuthPrivateKeyJWT {
@@ -188,8 +199,18 @@ func (p *Profile) Validate() error {
 	if p.ClientAuth == ClientAuthPrivateKeyJWT && p.ClientKeyFile == "" {
 		return fmt.Errorf("client_auth private_key_jwt needs client_key_file (a PEM or JWK private key)")
 	}
-	if err := oneOf("flow", p.Flow, FlowPKCE, FlowDevice, FlowClientCredentials); err != nil {
+	if err := oneOf("flow", p.Flow, FlowPKCE, FlowDevice, FlowClientCredentials, FlowTokenExchange); err != nil {
 		return err
+	}
+	if a := p.SubjectTokenFrom; a != "" && !isJWTSource(a) {
+		if name, ok := strings.CutPrefix(a, "profile:"); !ok || !isProfileName(name) {
+			return fmt.Errorf("subject_token_from must be \"github-actions\", \"env:VARIABLE\", \"file:PATH\" or \"profile:NAME\" (it names where the subject token comes from, never holds it)")
+		}
+	}
+	for _, t := range []struct{ key, val string }{{"subject_token_type", p.SubjectTokenType}, {"requested_token_type", p.RequestedTokenType}} {
+		if t.val != "" && (!strings.Contains(TokenTypeURI(t.val), ":") || strings.ContainsAny(t.val, " \t\r\n")) {
+			return fmt.Errorf("%s %q is not a token type: use a URI (urn:ietf:params:oauth:token-type:jwt…) or access_token, refresh_token, id_token, jwt, saml1, saml2", t.key, t.val)
+		}
 	}
 	if err := oneOf("storage", p.Storage, StorageKeychain, StorageFile); err != nil {
 		return err
@@ -217,6 +238,12 @@ func (p *Profile) Validate() error {
 		}
 	}
 	return nil
+}
+
+// isJWTSource reports the sources a client assertion or a subject token is
+// read from: github-actions, env:VARIABLE, file:PATH.
+func isJWTSource(a string) bool {
+	return a == "github-actions" || (strings.HasPrefix(a, "env:") && isEnvName(a[4:])) || (strings.HasPrefix(a, "file:") && len(a) > 5)
 }
 
 func oneOf(key, v string, allowed ...string) error {

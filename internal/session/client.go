@@ -36,7 +36,7 @@ func (m *Manager) client(ctx context.Context, fresh bool) (*auth.Client, error) 
 		}
 	}
 	return &auth.Client{HTTP: hc, Profile: m.Profile.Profile, Secret: secret, Endpoints: ep, Now: m.Now, Getenv: m.Getenv,
-		JWKSCache: m.jwksPath(ep.JWKSURL)}, nil
+		JWKSCache: m.jwksPath(ep.JWKSURL), ProfileToken: m.ProfileToken}, nil
 }
 
 // jwksPath names the file that keeps the JWKS at url beside the discovery

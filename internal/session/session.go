@@ -50,6 +50,9 @@ type Manager struct {
 	Getenv func(string) string
 	// DiscoveryTTL is how long discovered endpoints are reused (default 1h).
 	DiscoveryTTL time.Duration
+	// ProfileToken returns a valid access token of another profile (for
+	// subject_token_from profile:NAME), renewing it as oat token would.
+	ProfileToken func(ctx context.Context, name string) (string, error)
 }
 
 // LoginRequiredError says the profile needs `oat login` (exit 3).
@@ -175,8 +178,10 @@ func (m *Manager) StoredRefreshToken() (kind string, usable bool, err error) {
 	return "", false, err
 }
 
-func (m *Manager) isClientCredentials() bool {
-	return m.Profile.Profile.Flow == config.FlowClientCredentials
+// isMachine reports a profile renewed by running its grant again
+// (client credentials, token exchange): it keeps no refresh token.
+func (m *Manager) isMachine() bool {
+	return config.IsMachineFlow(m.Profile.Profile.Flow)
 }
 
 // Cached returns the cached entry when it holds an access token minted for the
@@ -258,8 +263,8 @@ func (m *Manager) renewLocked(ctx context.Context, fresh func(*tokencache.Entry)
 			return e, nil
 		}
 	}
-	if m.isClientCredentials() {
-		return m.clientCredentials(ctx)
+	if m.isMachine() {
+		return m.machineGrant(ctx)
 	}
 	return m.refresh(ctx)
 }
@@ -277,7 +282,9 @@ func (m *Manager) lock(ctx context.Context) (func(), error) {
 	return unlock, err
 }
 
-func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, error) {
+// machineGrant renews a machine profile: a new client-credentials grant,
+// or a new token exchange (which reads its subject token afresh).
+func (m *Manager) machineGrant(ctx context.Context) (*tokencache.Entry, error) {
 	c, err := m.client(ctx, false)
 	if err != nil {
 		return nil, err
@@ -291,7 +298,12 @@ func (m *Manager) clientCredentials(ctx context.Context) (*tokencache.Entry, err
 			return nil, err
 		}
 	}
-	res, err := c.ClientCredentials(ctx)
+	var res *auth.Result
+	if m.Profile.Profile.Flow == config.FlowTokenExchange {
+		res, err = c.TokenExchange(ctx)
+	} else {
+		res, err = c.ClientCredentials(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +444,7 @@ func (m *Manager) CheckStorage(flow string) error {
 	if err := m.Cache.Check(); err != nil {
 		return fmt.Errorf("%w: the token cache cannot be written: %v", keychain.ErrUnavailable, err)
 	}
-	if flow == config.FlowClientCredentials && !m.dpop() {
+	if config.IsMachineFlow(flow) && !m.dpop() {
 		return nil
 	}
 	st, err := m.store()
@@ -466,11 +478,20 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 		res, err = c.LoginDevice(ctx, o)
 	case config.FlowClientCredentials:
 		res, err = c.ClientCredentials(ctx)
+	case config.FlowTokenExchange:
+		res, err = c.TokenExchange(ctx)
 	default:
-		return nil, &config.Error{Msg: fmt.Sprintf("unknown flow %q (want pkce, device or client-credentials)", flow)}
+		return nil, &config.Error{Msg: fmt.Sprintf("unknown flow %q (want pkce, device, client-credentials or token-exchange)", flow)}
 	}
 	if err != nil {
 		return nil, err
+	}
+	if res.IDToken == "" && m.Profile.Profile.EffectiveProvider() == config.ProviderGitHub {
+		// No ID token: the login name from GitHub's user API names the
+		// person for the login line and status. Not fatal when it fails.
+		if login, err := c.GitHubLogin(ctx, res.Token.AccessToken); err == nil {
+			res.Subject = login
+		}
 	}
 	// Store under the profile's lock, so that a renewal running meanwhile
 	// cannot write the old session's rotated token over the new one.
@@ -480,7 +501,7 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	}
 	defer unlock()
 	storage := ""
-	if flow == config.FlowClientCredentials && c.DPoP != nil {
+	if config.IsMachineFlow(flow) && c.DPoP != nil {
 		st, err := m.store()
 		if err != nil {
 			return nil, err
@@ -489,7 +510,7 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 			return nil, err
 		}
 	}
-	if flow != config.FlowClientCredentials {
+	if !config.IsMachineFlow(flow) {
 		st, err := m.store()
 		if err != nil {
 			return nil, err
@@ -576,6 +597,18 @@ type RevokeReport struct {
 	DeletedLocally    bool
 	StoreUnavailable  error // with Force/LocalOnly: the store could not be reached
 	UnsupportedAccess bool  // the server said unsupported_token_type for the access token
+	// RefreshNotRevocable: the server cannot revoke a refresh token on its
+	// own (GitHub); it stays valid there.
+	RefreshNotRevocable bool
+	// AccessNeedsSecret: the server revokes only for a client with its
+	// secret and the profile has none (GitHub); the access token stays valid.
+	AccessNeedsSecret bool
+	// Manual says where the user can end the session by hand, when oat could
+	// not at the server ("" when there is nothing to say).
+	Manual string
+	// AccessNotRevocable names the provider whose access tokens cannot be
+	// revoked (Auth0), so the access token was not sent.
+	AccessNotRevocable string
 }
 
 // Revoke revokes the refresh token (and the access token) at the server, then
@@ -594,7 +627,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 		mismatch error // a stored refresh token bound elsewhere: never sent
 	)
 	err = keychain.ErrNotFound // machine profiles keep no refresh token
-	if !m.isClientCredentials() {
+	if !m.isMachine() {
 		if st, err = m.store(); err == nil {
 			rt, _, err = m.storedRefreshToken(st)
 		}
@@ -638,7 +671,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
 		}
 	}
-	if m.isClientCredentials() && m.dpop() {
+	if m.isMachine() && m.dpop() {
 		// A machine profile's only stored secret: its DPoP key.
 		if dst, err := m.store(); err == nil {
 			err = dst.DeleteDPoPKey(m.key())
@@ -663,17 +696,33 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		r.RefreshErr = err
 		return
 	}
+	defer func() {
+		if r.NoEndpoint || r.RefreshNotRevocable || r.AccessNeedsSecret {
+			r.Manual = c.ManualRevocation()
+		}
+	}()
 	if r.HadRefresh {
 		err := c.Revoke(ctx, rt, "refresh_token")
 		switch {
 		case errors.Is(err, auth.ErrNoRevocationEndpoint):
 			r.NoEndpoint = true
 			return
+		case errors.Is(err, auth.ErrRefreshNotRevocable):
+			r.RefreshNotRevocable = true
 		case err != nil:
 			r.RefreshErr = err
 			return
 		}
-		r.RefreshRevoked = true
+		if !r.RefreshNotRevocable {
+			r.RefreshRevoked = true
+		}
+	}
+	if cached != nil && m.Profile.Profile.EffectiveProvider() == config.ProviderAuth0 {
+		// Auth0's /oauth/revoke revokes refresh tokens only; its access
+		// tokens stay valid until they expire:
+		// https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens
+		r.AccessNotRevocable = "Auth0"
+		return
 	}
 	if cached != nil {
 		err := c.Revoke(ctx, cached.AccessToken, "access_token")
@@ -681,6 +730,8 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		switch {
 		case errors.Is(err, auth.ErrNoRevocationEndpoint):
 			r.NoEndpoint = true
+		case errors.Is(err, auth.ErrRevokeNeedsSecret):
+			r.AccessNeedsSecret = true
 		case errors.As(err, &se) && se.Code == "unsupported_token_type":
 			r.UnsupportedAccess = true
 		case err != nil:

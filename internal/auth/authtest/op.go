@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -86,6 +87,14 @@ type OP struct {
 	// assertion IDs it accepted for client_credentials (replays refused).
 	clientKeys map[string]crypto.PublicKey
 	seenJTI    map[string]bool
+	// subjectKey signs the external JWTs token exchange accepts
+	// (SubjectToken); subjectTokens are the subject tokens received.
+	subjectKey    *ecdsa.PrivateKey
+	subjectTokens []string
+	// pushedReqs are the PAR front's live request_uris; pushedLog every
+	// accepted push.
+	pushedReqs map[string]pushed
+	pushedLog  []url.Values
 }
 
 // AddClientKey registers pub as a key of KeyClientID, found by the
@@ -119,6 +128,8 @@ type options struct {
 	idTokenClaims  bool
 	legacyDevice   bool
 	noExpiresIn    bool
+	par            bool
+	requirePAR     bool
 }
 
 // Option configures NewOP.
@@ -229,6 +240,9 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if gt := v.Get("grant_type"); gt != "" {
 				o.mu.Lock()
 				o.grants[gt]++
+				if gt == string(oidc.GrantTypeTokenExchange) {
+					o.subjectTokens = append(o.subjectTokens, v.Get("subject_token"))
+				}
 				o.mu.Unlock()
 			}
 			r = r.WithContext(context.WithValue(r.Context(), formKey{}, v))
@@ -238,6 +252,9 @@ func (o *OP) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	f := o.fault
 	o.mu.Unlock()
 	if f != nil && f(w, r) {
+		return
+	}
+	if o.opts.par && o.servePAR(w, r, next) {
 		return
 	}
 	if (o.opts.deviceInterval > 0 || o.opts.legacyDevice) && r.URL.Path == "/device_authorization" {
@@ -404,7 +421,7 @@ func (s *opStorage) wrap(c op.Client) op.Client {
 		if c.GetID() == s.op.KeyClientID {
 			w.authMethod = oidc.AuthMethodPrivateKeyJWT
 		}
-		w.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+		w.grants = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange}
 		// A web client's redirect URIs match exactly, port included; let
 		// loopback redirects on any port through, as for native clients.
 		var globs []string

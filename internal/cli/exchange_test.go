@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oatcli/oat/internal/auth"
+	"github.com/oatcli/oat/internal/auth/authtest"
+)
+
+// jwtPayload decodes a JWT's claims without checking them (test helper).
+func jwtPayload(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(strings.TrimSpace(tok), ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// RFC 8693 token exchange against zitadel's OP, through the whole CLI: a
+// subject token from a file (re-read on every renewal) and another
+// profile's access token (obtained as oat token would, renewed when needed).
+func TestTokenExchangeWholeCLI(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t, authtest.WithJWTAccessTokens())
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	subjectFile := filepath.Join(e.dir, "subject.jwt")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(subjectFile, []byte(s+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := op.SubjectToken(t, "system:serviceaccount:ci:deployer", 10*time.Minute)
+	write(first)
+	e.writeConfig(fmt.Sprintf(`[profiles.ci]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+subject_token_from = "file:%[4]s"
+audience = "https://api.example.test"
+
+[profiles.other]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "client-credentials"
+
+[profiles.chained]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+subject_token_from = "profile:other"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv, subjectFile))
+
+	// Login: one exchange, nothing on stdout, who and which profile on stderr.
+	e.mustRun(0, "login", "-p", "ci")
+	if e.out.Len() != 0 || !strings.Contains(e.errOut.String(), `Logged in as system:serviceaccount:ci:deployer (profile "ci")`) ||
+		strings.Contains(e.errOut.String(), "refresh token") {
+		t.Fatalf("stdout %q stderr %q", e.out, e.errOut)
+	}
+	if seen := op.SubjectTokensSeen(); len(seen) != 1 || seen[0] != first {
+		t.Fatalf("subject tokens sent: %d, want the file's one", len(seen))
+	}
+	// The token: a cache hit, for the subject and the audience asked for.
+	e.mustRun(0, "token", "-p", "ci")
+	tok1 := strings.TrimSpace(e.out.String())
+	claims := jwtPayload(t, tok1)
+	if claims["sub"] != "system:serviceaccount:ci:deployer" || !strings.Contains(fmt.Sprint(claims["aud"]), "https://api.example.test") {
+		t.Fatalf("exchanged token claims %v", claims)
+	}
+	if n := op.Grants(auth.GrantTypeTokenExchange); n != 1 {
+		t.Fatalf("%d exchanges after login + cached token, want 1", n)
+	}
+	// -v logs the exchange, never the subject token.
+	e.mustRun(0, "refresh", "-p", "ci", "-q", "-v")
+	if log := e.errOut.String(); !strings.Contains(log, "/oauth/token") || strings.Contains(log, first) {
+		t.Fatalf("-v log: %q", log)
+	}
+	e.mustRun(0, "token", "-p", "ci")
+	tok1 = strings.TrimSpace(e.out.String())
+
+	// Renewal once the token has expired (the clock moved past its 5
+	// minutes): the file is read again and its new subject token is sent.
+	second := op.SubjectToken(t, "system:serviceaccount:ci:deployer", 10*time.Minute)
+	write(second)
+	e.now = time.Now().Add(6 * time.Minute)
+	e.mustRun(0, "token", "-p", "ci")
+	e.now = time.Time{}
+	if seen := op.SubjectTokensSeen(); len(seen) != 3 || seen[2] != second {
+		t.Fatalf("renewal did not send the file's new subject token (%d exchanges)", len(seen))
+	}
+	if strings.TrimSpace(e.out.String()) == tok1 {
+		t.Fatal("renewal printed the old token")
+	}
+
+	// profile:other: its client-credentials token, obtained through its own
+	// session (and cached there), is the subject token.
+	e.mustRun(0, "login", "-p", "chained")
+	if op.Grants("client_credentials") != 1 {
+		t.Fatalf("%d client-credentials grants, want 1 (the other profile's)", op.Grants("client_credentials"))
+	}
+	e.mustRun(0, "token", "-p", "other")
+	otherTok := strings.TrimSpace(e.out.String())
+	if seen := op.SubjectTokensSeen(); seen[len(seen)-1] != otherTok {
+		t.Fatal("profile:other did not send the other profile's access token")
+	}
+	e.mustRun(0, "refresh", "-p", "chained")
+	if op.Grants("client_credentials") != 1 || len(op.SubjectTokensSeen()) != 5 {
+		t.Fatalf("renewal: %d client-credentials grants (the other's token is still valid: want 1), %d exchanges", op.Grants("client_credentials"), len(op.SubjectTokensSeen()))
+	}
+	// Once the other profile's token has expired, it is renewed first.
+	e.now = time.Now().Add(6 * time.Minute)
+	e.mustRun(0, "token", "-p", "chained")
+	e.now = time.Time{}
+	if op.Grants("client_credentials") != 2 || len(op.SubjectTokensSeen()) != 6 {
+		t.Fatalf("after expiry: %d client-credentials grants (want 2), %d exchanges (want 6)", op.Grants("client_credentials"), len(op.SubjectTokensSeen()))
+	}
+
+	// A subject token the server refuses (signed by an issuer it does not
+	// trust): exit 1, the server's error and description on one line, and
+	// the token stays out of the message.
+	other := authtest.NewOP(t)
+	bad := other.SubjectToken(t, "intruder", 10*time.Minute)
+	write(bad)
+	code := e.run("refresh", "-p", "ci")
+	msg := e.errOut.String()
+	if code != ExitFailure || !strings.Contains(msg, "token exchange: server answered invalid_request: subject_token is invalid") ||
+		strings.Count(msg, "\n") != 1 || strings.Contains(msg, bad) || e.out.Len() != 0 {
+		t.Fatalf("refused subject token: exit %d, stdout %q, stderr %q", code, e.out, msg)
+	}
+	// Not a JWT at all: refused before anything is sent.
+	write("not-a-token")
+	sent := len(op.SubjectTokensSeen())
+	if code := e.run("refresh", "-p", "ci"); code != ExitFailure ||
+		!strings.Contains(e.errOut.String(), "subject_token_from file:"+subjectFile+": the value is not a JWT") || len(op.SubjectTokensSeen()) != sent {
+		t.Fatalf("non-JWT subject token: exit %d, stderr %q", code, e.errOut)
+	}
+}
+
+// Ad hoc from flags alone, and the configuration errors (exit 2).
+func TestTokenExchangeFlagsAndConfigErrors(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	flags := []string{"--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv,
+		"--flow", "token-exchange", "--subject-token-from", "env:CI_SUBJECT", "--subject-token-type", "jwt", "--requested-token-type", "access_token"}
+	e.mustRun(0, append([]string{"token", "-o", "json"}, flags...)...)
+	var out struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &out); err != nil || out.AccessToken == "" || out.TokenType != "Bearer" {
+		t.Fatalf("stdout %q: %v", e.out, err)
+	}
+
+	e.writeConfig(fmt.Sprintf(`[profiles.nosource]
+issuer = %[1]q
+client_id = "c"
+flow = "token-exchange"
+
+[profiles.loop]
+issuer = %[1]q
+client_id = "c"
+flow = "token-exchange"
+subject_token_from = "profile:loop2"
+
+[profiles.loop2]
+issuer = %[1]q
+client_id = "c"
+flow = "token-exchange"
+subject_token_from = "profile:loop"
+`, op.Issuer))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "-p", "nosource"}, "flow token-exchange needs subject_token_from"},
+		{[]string{"token", "-p", "loop"}, "profiles loop → loop2 → loop form a loop"},
+		{append(slices.Clone(flags[:8]), "--subject-token-from", "secret-value", "token"), "subject_token_from must be"},
+		{append(slices.Clone(flags), "--subject-token-type", "not a type", "token"), "subject_token_type \"not a type\" is not a token type"},
+	} {
+		code := e.run(tc.args...)
+		if code != ExitUsage || !strings.Contains(e.errOut.String(), tc.want) {
+			t.Errorf("oat %q: exit %d, stderr %q; want exit 2 with %q", tc.args, code, e.errOut, tc.want)
+		}
+	}
+	// github-actions outside a job with id-token: write: the shared reader's
+	// error, named for subject_token_from (exit 1).
+	ga := append(slices.Clone(flags[:8]), "--subject-token-from", "github-actions", "token")
+	if code := e.run(ga...); code != ExitFailure || !strings.Contains(e.errOut.String(), "subject_token_from github-actions: ACTIONS_ID_TOKEN_REQUEST_URL") {
+		t.Errorf("github-actions outside Actions: exit %d, stderr %q", code, e.errOut)
+	}
+	if n := op.Grants(auth.GrantTypeTokenExchange); n != 1 {
+		t.Errorf("%d exchanges, want 1 (configuration errors send nothing)", n)
+	}
+}
+
+// The new flags complete like --flow does.
+func TestTokenExchangeFlagCompletion(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for args, want := range map[string]string{
+		"login --flow ":                 "token-exchange\n",
+		"token --subject-token-type ":   "jwt\n",
+		"token --requested-token-type ": "access_token\n",
+	} {
+		e.mustRun(0, append(append([]string{"__complete"}, strings.Fields(args)...), "")...)
+		if !strings.Contains(e.out.String(), want) {
+			t.Errorf("%s<TAB>: %q, want %q", args, e.out, want)
+		}
+	}
+}
+
+// The server's error for an exchange is shown as sent — error and
+// error_description — with control characters escaped, on one line.
+func TestTokenExchangeServerErrorShownSafely(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	op.SetFault(authtest.OnGrant(auth.GrantTypeTokenExchange, 1, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_target", "error_description": "no such audience \x1b[31mhttps://evil\x1b[0m\u202e"})
+	}))
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	code := e.run("token", "--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv,
+		"--flow", "token-exchange", "--subject-token-from", "env:CI_SUBJECT", "--audience", "https://evil")
+	msg := e.errOut.String()
+	if code != ExitFailure || !strings.Contains(msg, "token exchange: server answered invalid_target: no such audience") ||
+		strings.ContainsAny(msg, "\x1b\u202e") || strings.Count(msg, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, msg)
+	}
+}
