@@ -147,8 +147,12 @@ func setField(p *Profile, key string, v any) bool {
 			return true
 		}
 	case bool:
-		if key == "dpop" {
+		switch key {
+		case "dpop":
 			p.DPoP = v
+			return true
+		case "par":
+			p.PAR = v
 			return true
 		}
 	}
@@ -199,6 +203,12 @@ func stringField(p *Profile, key string) *string {
 		return &p.AssumeTTL
 	case "provider":
 		return &p.Provider
+	case "subject_token_from":
+		return &p.SubjectTokenFrom
+	case "subject_token_type":
+		return &p.SubjectTokenType
+	case "requested_token_type":
+		return &p.RequestedTokenType
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
@@ -56,6 +57,42 @@ func TestParseSimpleReadsWhatSaveWrites(t *testing.T) {
 			t.Errorf("parseSimple refused what Save wrote:\n%s", data)
 		} else if !reflect.DeepEqual(got, toml) {
 			t.Errorf("parseSimple read %+v, go-toml %+v, from\n%s", got, toml, data)
+		}
+	}
+}
+
+// Every key of Profile takes the fast path: a key parseSimple does not know
+// still works (go-toml reads the file), but every config using it pays
+// go-toml's decoder on each cached oat token.
+func TestParseSimpleKnowsEveryKey(t *testing.T) {
+	typ := reflect.TypeOf(Profile{})
+	for i := range typ.NumField() {
+		fld := typ.Field(i)
+		key, _, _ := strings.Cut(fld.Tag.Get("toml"), ",")
+		var val string
+		switch fld.Type.Kind() {
+		case reflect.String:
+			val = "'x'"
+		case reflect.Slice:
+			val = "['x']"
+		case reflect.Int:
+			val = "1"
+		case reflect.Bool:
+			val = "true"
+		case reflect.Map:
+			key, val = "", "" // a table of its own: [profiles.a.auth_params]
+		}
+		data := "[profiles.a]\n" + key + " = " + val + "\n"
+		if key == "" {
+			data = "[profiles.a]\n[profiles.a." + strings.Split(fld.Tag.Get("toml"), ",")[0] + "]\nk = 'v'\n"
+		}
+		var got File
+		if !parseSimple([]byte(data), &got) {
+			t.Errorf("parseSimple does not know the key %q of Profile.%s: add it to setField/stringField in simple.go", key, fld.Name)
+			continue
+		}
+		if want, err := viaTOML([]byte(data)); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: parseSimple read %+v, go-toml %+v (%v)", data, got, want, err)
 		}
 	}
 }
