@@ -108,6 +108,8 @@ func stringField(e *Entry, key string) *string {
 		return &e.Fingerprint
 	case "storage":
 		return &e.Storage
+	case "dpop_jkt":
+		return &e.DPoPJKT
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package tokencache
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,6 +47,28 @@ func TestDecodeEntryReadsWhatSaveWrites(t *testing.T) {
 		var got Entry
 		if err := decodeEntry(b, &got); err != nil || !reflect.DeepEqual(got, viaJSON) {
 			t.Errorf("decodeEntry(%s) = %+v, %v; want %+v", b, got, err, viaJSON)
+		}
+	}
+}
+
+// Every field of Entry takes the fast path: a key readCompact does not know
+// still works (json.Unmarshal reads the file), but costs every cached
+// oat token the JSON decoder.
+func TestReadCompactKnowsEveryKey(t *testing.T) {
+	typ := reflect.TypeOf(Entry{})
+	for i := range typ.NumField() {
+		fld := typ.Field(i)
+		key, _, _ := strings.Cut(fld.Tag.Get("json"), ",")
+		val := `"x"`
+		switch {
+		case fld.Type.Kind() == reflect.Bool:
+			val = "true"
+		case fld.Type == reflect.TypeOf(time.Time{}):
+			val = `"2026-12-01T02:03:04Z"`
+		}
+		var got Entry
+		if !readCompact([]byte(`{"`+key+`":`+val+`}`), &got) {
+			t.Errorf("readCompact does not know the key %q of Entry.%s: add it to readCompact/stringField in decode.go", key, fld.Name)
 		}
 	}
 }
