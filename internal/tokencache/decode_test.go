@@ -17,7 +17,7 @@ func sampleEntries() []Entry {
 			AccessToken: "a", TokenType: "DPoP", IDToken: "i.d.t", Scope: "openid profile offline_access",
 			Expiry: at.In(time.FixedZone("", 5*3600+1800)), Subject: `ali"ce\` + "\t<&>\u2028\x01\b\f/",
 			Fingerprint: "issuer=https://login.example.com/?a=1&b=<2>\ntoken_url=\nscopes=openid",
-			Storage:     "keychain", NeedsLogin: true, UpdatedAt: at.Add(123456789 * time.Nanosecond),
+			Storage:     "keychain", DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", NeedsLogin: true, UpdatedAt: at.Add(123456789 * time.Nanosecond),
 		},
 		{NeedsLogin: true, Fingerprint: "x"},
 		{Subject: "José", Scope: "a\x7fb"}, // non-ASCII: json.Unmarshal reads it
