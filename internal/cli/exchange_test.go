@@ -255,3 +255,49 @@ func TestTokenExchangeServerErrorShownSafely(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, msg)
 	}
 }
+
+// A token-exchange key on a client-credentials profile was silently
+// ignored (the grant ran as plain client credentials, for another token
+// than the user asked for): now a configuration error, exit 2, with
+// nothing sent. Flags meet the profile's flow once merged: --flow device
+// on a par profile is refused too, --subject-token-from on a
+// token-exchange profile is fine.
+func TestTokenExchangeKeysOnAnotherFlowRefused(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	e.writeConfig(fmt.Sprintf(`[profiles.cc]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "client-credentials"
+subject_token_from = "env:CI_SUBJECT"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	if code := e.run("token", "-p", "cc"); code != ExitUsage ||
+		!strings.Contains(e.errOut.String(), `profile "cc": subject_token_from is read only by flow "token-exchange", and this profile's flow is "client-credentials"`) {
+		t.Fatalf("exit %d, stderr %q; want exit 2 naming the key", code, e.errOut)
+	}
+	e.writeConfig(fmt.Sprintf(`[profiles.web]
+issuer = %[1]q
+client_id = "c"
+par = true
+
+[profiles.x]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	if code := e.run("login", "-p", "web", "--flow", "device"); code != ExitUsage || !strings.Contains(e.errOut.String(), `par is read only by flow "pkce"`) {
+		t.Fatalf("par with --flow device: exit %d, stderr %q", code, e.errOut)
+	}
+	if code := e.run("token", "-p", "x", "--flow", "client-credentials", "--subject-token-from", "env:CI_SUBJECT"); code != ExitUsage {
+		t.Fatalf("--subject-token-from with --flow client-credentials: exit %d, stderr %q", code, e.errOut)
+	}
+	if n := op.Grants("client_credentials") + op.Grants(auth.GrantTypeTokenExchange); n != 0 {
+		t.Fatalf("%d grants: a configuration error sent a request", n)
+	}
+	e.mustRun(0, "token", "-p", "x", "--subject-token-from", "env:CI_SUBJECT")
+}

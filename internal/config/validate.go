@@ -168,8 +168,44 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// Validate checks every set value of p.
+// Validate checks every set value of p, and that the keys of one flow are
+// not set on a profile of another (checkFlowKeys): a file, a profile as
+// `oat profile add|set` leave it, and the settings a command runs with.
 func (p *Profile) Validate() error {
+	if err := p.validateValues(); err != nil {
+		return err
+	}
+	return p.checkFlowKeys()
+}
+
+// Validate checks the values given as flags, each on its own: whether they
+// fit the profile's flow is checked once they are merged with it (Resolve).
+func (o *Overrides) Validate() error { return o.Profile.validateValues() }
+
+// checkFlowKeys refuses keys that only one flow reads, set on a profile of
+// another flow, where they would be silently ignored: the token-exchange
+// keys (subject_token_from, subject_token_type, requested_token_type) on
+// any other flow, and par on any flow but pkce.
+func (p *Profile) checkFlowKeys() error {
+	if p.Flow != FlowTokenExchange {
+		for _, k := range []struct{ key, val string }{
+			{"subject_token_from", p.SubjectTokenFrom},
+			{"subject_token_type", p.SubjectTokenType},
+			{"requested_token_type", p.RequestedTokenType},
+		} {
+			if k.val != "" {
+				return fmt.Errorf("%s is read only by flow %q, and this profile's flow is %q: set flow = %q (first, with oat profile set), or remove %s", k.key, FlowTokenExchange, p.FlowOrDefault(), FlowTokenExchange, k.key)
+			}
+		}
+	}
+	if p.PAR && p.Flow != "" && p.Flow != FlowPKCE {
+		return fmt.Errorf("par is read only by flow %q (RFC 9126 pushes the browser login's request), and this profile's flow is %q: remove par", FlowPKCE, p.Flow)
+	}
+	return nil
+}
+
+// validateValues checks every set value of p, each on its own.
+func (p *Profile) validateValues() error {
 	for _, u := range []struct{ key, val string }{
 		{"issuer", p.Issuer},
 		{"authorization_url", p.AuthorizationURL},
