@@ -301,3 +301,37 @@ flow = "token-exchange"
 	}
 	e.mustRun(0, "token", "-p", "x", "--subject-token-from", "env:CI_SUBJECT")
 }
+
+// requested_token_type id_token: zitadel's OP answers token_type N_A, as
+// RFC 8693 §2.2.1 says for a token that is not an access token. -o raw and
+// -o json hand it on as issued; -o header refuses to make it an
+// Authorization header ("Authorization: N_A …" is no scheme any server
+// takes), and so do git-credential and curl (authScheme).
+func TestTokenExchangeNotAnAccessToken(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, authtest.Subject /* a user of the OP: its ID token names one */, 10*time.Minute)
+	flags := []string{"--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv,
+		"--flow", "token-exchange", "--subject-token-from", "env:CI_SUBJECT", "--requested-token-type", "id_token", "--scope", "openid"}
+	e.mustRun(0, append([]string{"token", "-o", "json"}, flags...)...)
+	var out struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &out); err != nil || out.TokenType != auth.TokenTypeNA || out.AccessToken == "" {
+		t.Fatalf("stdout %q: %v; want token_type N_A", e.out, err)
+	}
+	e.mustRun(0, append([]string{"token"}, flags...)...)
+	if got := strings.TrimSpace(e.out.String()); got != out.AccessToken {
+		t.Errorf("-o raw printed %q, want the issued token", got)
+	}
+	code := e.run(append([]string{"token", "-o", "header"}, flags...)...)
+	if code != ExitFailure || e.out.Len() != 0 || !strings.Contains(e.errOut.String(), "-o header: the server issued this token with token_type N_A: it is not an access token") {
+		t.Fatalf("-o header: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+	if _, err := authScheme("N_A", "oat curl"); err == nil || !strings.Contains(err.Error(), "oat curl: the server issued this token with token_type N_A") {
+		t.Errorf("authScheme(N_A) = %v", err)
+	}
+}

@@ -203,7 +203,11 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 		}
 		return output.WriteJSON(w, j)
 	case "header":
-		// The scheme follows token_type: a DPoP token is not a Bearer token.
+		// The scheme follows token_type: a DPoP token is not a Bearer token,
+		// and an N_A one is no access token at all.
+		if auth.IsNotAccessToken(scheme) {
+			return fmt.Errorf("-o header: %w", errNotAccessToken)
+		}
 		_, err := fmt.Fprintf(w, "Authorization: %s %s\n", scheme, tok)
 		return err
 	default:
