@@ -14,6 +14,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
 )
 
 // jwtPayload decodes a JWT's claims without checking them (test helper).
@@ -333,5 +334,43 @@ func TestTokenExchangeNotAnAccessToken(t *testing.T) {
 	}
 	if _, err := authScheme("N_A", "oat curl"); err == nil || !strings.Contains(err.Error(), "oat curl: the server issued this token with token_type N_A") {
 		t.Errorf("authScheme(N_A) = %v", err)
+	}
+}
+
+// oat exec's child gets the exchanged token, not the subject token it was
+// minted from (subject_token_from env:VAR), nor a client assertion read
+// from a variable: either mints more tokens, like the client secret that
+// childEnv already drops.
+func TestExecChildGetsNoSubjectTokenOrAssertion(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	e.env["CI_ASSERTION"] = "not.used.here"
+	e.env["KEEP_ME"] = "kept"
+	e.configure = func(f *Factory) {
+		f.Environ = func() []string {
+			env := []string{"PATH=" + os.Getenv("PATH")}
+			for k, v := range e.env {
+				env = append(env, k+"="+v)
+			}
+			return env
+		}
+	}
+	e.writeConfig(fmt.Sprintf(`[profiles.x]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+subject_token_from = "env:CI_SUBJECT"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	e.mustRun(0, "exec", "-p", "x", "--", "sh", "-c", `printf '%s|%s|%s' "${CI_SUBJECT-unset}" "$KEEP_ME" "${#OAT_ACCESS_TOKEN}"`)
+	if got := e.out.String(); !strings.HasPrefix(got, "unset|kept|") || strings.HasSuffix(got, "|0") {
+		t.Errorf("child saw %q, want the subject token unset and a token", got)
+	}
+	f := &Factory{Environ: func() []string { return []string{"CI_ASSERTION=a.b.c", "KEEP_ME=kept"} }}
+	if got := f.childEnv(config.Profile{ClientAssertion: "env:CI_ASSERTION"}); !slices.Equal(got, []string{"KEEP_ME=kept"}) {
+		t.Errorf("childEnv with client_assertion env:CI_ASSERTION = %q", got)
 	}
 }
