@@ -357,3 +357,27 @@ func TestCurlRequestFromArgs(t *testing.T) {
 		}
 	}
 }
+
+// dpop = true at a server that does not support DPoP (zitadel's OP, with
+// no DPoP front, ignores the proof): the login works and says that the
+// token it got is a plain Bearer token, unbound; a DPoP-bound login says
+// nothing of the kind.
+func TestDPoPLoginAtServerWithoutDPoPSaysSo(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	p := e.op.Profile(config.FlowPKCE)
+	p.DPoP = true
+	cfg := &config.File{Path: e.configPath(), DefaultProfile: "work", Profiles: map[string]config.Profile{"work": p}}
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(0, "login")
+	if !strings.Contains(e.errOut.String(), "Note: dpop is set, but the server issued a Bearer token, not a DPoP-bound one") {
+		t.Errorf("stderr %q: want the note", e.errOut)
+	}
+	d := newDPoPEnv(t, config.FlowPKCE)
+	d.mustRun(0, "login")
+	if strings.Contains(d.errOut.String(), "Note: dpop") {
+		t.Errorf("a DPoP-bound login: stderr %q", d.errOut)
+	}
+}
