@@ -202,6 +202,7 @@ subject_token_from = "profile:loop"
 		{[]string{"token", "-p", "loop"}, "profiles loop → loop2 → loop form a loop"},
 		{append(slices.Clone(flags[:8]), "--subject-token-from", "secret-value", "token"), "subject_token_from must be"},
 		{append(slices.Clone(flags), "--subject-token-type", "not a type", "token"), "subject_token_type \"not a type\" is not a token type"},
+		{append(slices.Clone(flags), "--requested-token-type", "refresh_token", "token"), "oat keeps no refresh token from a token exchange"},
 	} {
 		code := e.run(tc.args...)
 		if code != ExitUsage || !strings.Contains(e.errOut.String(), tc.want) {

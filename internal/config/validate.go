@@ -248,6 +248,11 @@ func (p *Profile) validateValues() error {
 			return fmt.Errorf("%s %q is not a token type: use a URI (urn:ietf:params:oauth:token-type:jwt…) or access_token, refresh_token, id_token, jwt, saml1, saml2", t.key, t.val)
 		}
 	}
+	if TokenTypeURI(p.RequestedTokenType) == TokenTypePrefix+"refresh_token" {
+		// The exchange's answer is cached as an access token would be, and
+		// the cache never holds a refresh token (a machine flow keeps none).
+		return fmt.Errorf("requested_token_type refresh_token: oat keeps no refresh token from a token exchange (its token cache never holds one): ask for access_token, or leave requested_token_type unset")
+	}
 	if err := oneOf("storage", p.Storage, StorageKeychain, StorageFile); err != nil {
 		return err
 	}
