@@ -315,6 +315,16 @@ func TestDPoPProofFlagUsage(t *testing.T) {
 			t.Errorf("oat %q: exit %d, stdout %q, stderr %q", args, code, e.out, e.errOut)
 		}
 	}
+	// A proof names an http(s) URL: another scheme that merely starts with
+	// "http" is refused as such, and the scheme's case does not matter.
+	for _, u := range []string{"httpx://a.example/", "http-evil://a.example/"} {
+		if code := e.run("token", "--dpop-proof", "GET", u); code != ExitUsage || !strings.Contains(e.errOut.String(), "want an absolute http(s) URL") {
+			t.Errorf("--dpop-proof GET %s: exit %d, stderr %q", u, code, e.errOut)
+		}
+	}
+	if e.run("token", "--dpop-proof", "GET", "HTTPS://a.example/"); strings.Contains(e.errOut.String(), "want an absolute http(s) URL") {
+		t.Errorf("--dpop-proof GET HTTPS://…: stderr %q", e.errOut)
+	}
 }
 
 func TestCurlRequestFromArgs(t *testing.T) {

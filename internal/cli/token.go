@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -95,7 +96,7 @@ func tokenRunE(opts *TokenOptions) func(*cobra.Command, []string) error {
 			if !dpop.ValidMethod(opts.DPoPMethod) {
 				return usageErrorf("--dpop-proof %q: not an HTTP method", opts.DPoPMethod)
 			}
-			if _, err := dpop.HTU(opts.DPoPURL); err != nil || !strings.HasPrefix(opts.DPoPURL, "http") {
+			if u, err := url.Parse(opts.DPoPURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 				return usageErrorf("--dpop-proof %s %q: want an absolute http(s) URL", opts.DPoPMethod, opts.DPoPURL)
 			}
 		}
