@@ -324,8 +324,10 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	tok, err := c.RefreshGrant(ctx, rt)
 	if errors.Is(err, auth.ErrLoginRequired) {
 		// Another process or machine sharing this keychain may have rotated
-		// the refresh token since we read it: try the stored one once more.
-		if again, _, gerr := st.Get(m.key(), m.binding()); gerr == nil && again != rt {
+		// the refresh token since we read it: try the stored one once more,
+		// but only when it is bound to the key this refresh proves (a new
+		// login elsewhere made another one): never with another key's proof.
+		if again, rec2, gerr := st.Get(m.key(), m.binding()); gerr == nil && again != rt && rec2.DPoPJKT == rec.DPoPJKT {
 			rt = again
 			tok, err = c.RefreshGrant(ctx, rt)
 		}
