@@ -391,3 +391,24 @@ func TestDPoPLoginAtServerWithoutDPoPSaysSo(t *testing.T) {
 		t.Errorf("a DPoP-bound login: stderr %q", d.errOut)
 	}
 }
+
+// A login without dpop replaces a dpop session: the old session's private
+// key goes with its refresh token, instead of lingering in the keychain.
+func TestDPoPKeyDeletedByLoginWithoutDPoP(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "profile", "set", "work", "dpop", "true")
+	e.mustRun(0, "login")
+	if _, err := e.store.Get("work:dpop"); err != nil {
+		t.Fatalf("no DPoP key after the dpop login: %v", err)
+	}
+	e.mustRun(0, "profile", "set", "work", "dpop", "false")
+	e.mustRun(0, "login")
+	if _, err := e.store.Get("work:dpop"); err == nil {
+		t.Error("the DPoP key of the replaced session is still stored")
+	}
+	if rt, err := e.store.Get("work"); err != nil || rt == "" {
+		t.Errorf("the new session's refresh token: %q, %v", rt, err)
+	}
+	e.mustRun(0, "refresh")
+}

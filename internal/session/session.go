@@ -522,6 +522,13 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 			if err := st.Set(m.key(), rt, rec); err != nil {
 				return nil, fmt.Errorf("storing the refresh token: %w", err)
 			}
+			if c.DPoP == nil {
+				// A key of an earlier dpop session, whose token this one
+				// just replaced: it must not outlive it.
+				if err := st.DeleteDPoPKey(m.key()); err != nil {
+					return nil, fmt.Errorf("removing the previous DPoP key: %w", err)
+				}
+			}
 			storage = st.Kind()
 		} else if m.keepRefreshToken(st, rec) {
 			storage = st.Kind()
