@@ -58,7 +58,7 @@ func (e *ServerError) Error() string {
 		b.WriteString(e.Description)
 	}
 	switch e.Code {
-	case "invalid_grant":
+	case "invalid_grant", "bad_refresh_token":
 		b.WriteString(" (the session is over; log in again)")
 	case "expired_token":
 		b.WriteString(" (the code was not approved in time; run the login again)")
@@ -86,9 +86,11 @@ func invalidClientHint(clientAuth string) string {
 	return " (check client_id, and the client secret in client_secret_env or OAT_CLIENT_SECRET)"
 }
 
-// Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant.
+// Is makes errors.Is(err, ErrLoginRequired) true for invalid_grant, and for
+// GitHub's name for it on a refresh, bad_refresh_token (sent with HTTP 200:
+// https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
 func (e *ServerError) Is(target error) bool {
-	return target == ErrLoginRequired && e.Code == "invalid_grant"
+	return target == ErrLoginRequired && (e.Code == "invalid_grant" || e.Code == "bad_refresh_token")
 }
 
 // bodyError describes a response whose body oat cannot use: HTML, not JSON,

@@ -60,6 +60,9 @@ func (c *Client) RefreshGrant(ctx context.Context, refreshToken string) (*oauth2
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {refreshToken},
 	}
+	if s := c.refreshScope(); s != "" {
+		params.Set("scope", s)
+	}
 	cc, err := c.ccConfig(params)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/oatcli/oat/internal/config"
 )
 
 // Revoke revokes token at the revocation endpoint (RFC 7009), with the
@@ -17,6 +19,9 @@ import (
 // network failures, 5xx and 429.
 func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	const op = "revoke"
+	if c.provider() == config.ProviderGitHub && (c.Endpoints == nil || c.Endpoints.RevocationURL == "") {
+		return c.revokeGitHub(ctx, token, hint)
+	}
 	if c.Endpoints == nil || c.Endpoints.RevocationURL == "" {
 		return ErrNoRevocationEndpoint
 	}

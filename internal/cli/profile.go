@@ -70,6 +70,7 @@ type ProfileAddOptions struct {
 	MakeDef    bool
 	Domain     string // --domain: the provider's host (Auth0, Okta, Cognito hosted UI, GitHub Enterprise)
 	Tenant     string // --tenant: Entra tenant (GUID, domain, common, organizations, consumers)
+	AuthServer string // --authorization-server: Okta's authorization server (default "default"; "org")
 }
 
 func newCmdProfileAdd(f *Factory) *cobra.Command {
@@ -103,8 +104,9 @@ func newCmdProfileAdd(f *Factory) *cobra.Command {
 	fl.StringVar(&opts.Settings.Storage, "storage", "", "refresh-token storage: keychain (default) or file")
 	fl.StringArrayVar(&opts.AuthParams, "auth-param", nil, "extra authorization-request parameter NAME=VALUE (repeatable)")
 	fl.BoolVar(&opts.MakeDef, "default", false, "make this the default profile")
-	fl.StringVar(&opts.Domain, "domain", "", "with --provider: the provider's host (auth0, okta, cognito hosted UI, GitHub Enterprise)")
+	fl.StringVar(&opts.Domain, "domain", "", "with --provider: the provider's host (auth0, okta, cognito hosted UI, GitHub Enterprise, Entra national cloud)")
 	fl.StringVar(&opts.Tenant, "tenant", "", "with --provider entra: tenant GUID, domain, common, organizations or consumers")
+	fl.StringVar(&opts.AuthServer, "authorization-server", "", "with --provider okta: the authorization server's ID (default \"default\"), or org for the org authorization server")
 	return cmd
 }
 
@@ -120,7 +122,7 @@ func runProfileAdd(_ context.Context, o *ProfileAddOptions) error {
 		return usageErrorf("profile %q already exists: change it with `oat profile set %s KEY VALUE`, or remove it first", o.Name, o.Name)
 	}
 	p := o.Settings.Profile
-	if err := p.ForProfileAdd(o.Domain, o.Tenant); err != nil {
+	if err := p.ForProfileAdd(o.Domain, o.Tenant, o.AuthServer); err != nil {
 		return &UsageError{Err: err}
 	}
 	if p.Issuer == "" && p.TokenURL == "" {

@@ -71,6 +71,9 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 			if r.HadAccess {
 				fmt.Fprintf(w, "The access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
 			}
+			if r.Manual != "" {
+				fmt.Fprintf(w, "To end the session there: %s.\n", r.Manual)
+			}
 		default:
 			if r.RefreshRevoked {
 				fmt.Fprintln(w, "Revoked the refresh token at the server.")
@@ -78,11 +81,23 @@ func runRevoke(ctx context.Context, o *RevokeOptions) error {
 			if r.AccessRevoked {
 				fmt.Fprintln(w, "Revoked the access token at the server.")
 			}
+			if r.AccessNotRevocable != "" {
+				fmt.Fprintf(w, "%s does not revoke access tokens: the access token %s.\n", r.AccessNotRevocable, accessValidity(r.AccessExpiry, o.F.Now()))
+			}
 			if r.UnsupportedAccess {
 				fmt.Fprintf(w, "The server does not revoke access tokens (unsupported_token_type): the access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
 			}
 			if r.AccessErr != nil && r.HadRefresh {
 				fmt.Fprintf(w, "Could not revoke the access token (%s): it %s.\n", termsafe.Line(r.AccessErr.Error()), accessValidity(r.AccessExpiry, o.F.Now()))
+			}
+			if r.RefreshNotRevocable {
+				fmt.Fprintln(w, "The server cannot revoke a refresh token on its own: it stays valid there until it is used or expires.")
+			}
+			if r.AccessNeedsSecret {
+				fmt.Fprintf(w, "The server revokes a token only for a client that sends its secret (client_secret_env), and this profile has none: the access token %s.\n", accessValidity(r.AccessExpiry, o.F.Now()))
+			}
+			if r.Manual != "" {
+				fmt.Fprintf(w, "To end the session there: %s.\n", r.Manual)
 			}
 			if r.RefreshErr != nil && o.Force {
 				fmt.Fprintf(w, "Could not revoke at the server (%s); deleting locally because of --force.\n", termsafe.Line(r.RefreshErr.Error()))

@@ -156,6 +156,9 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	merge(&p, o)
 	// The provider's defaults, under everything set explicitly.
 	p.ApplyProvider()
+	if o.RedirectPortSet {
+		p.RedirectPort = o.RedirectPort // --redirect-port 0 means any free port, even for a provider with a fixed one
+	}
 	if err := p.Validate(); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}

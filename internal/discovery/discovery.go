@@ -92,6 +92,9 @@ func MatchIssuer(configured, discovered, tid string) bool {
 		}
 		return discovered == strings.Replace(configured, TenantTemplate, tid, 1)
 	}
+	if entraDomainTenant(configured, discovered) {
+		return true
+	}
 	if !strings.Contains(discovered, TenantTemplate) {
 		return false
 	}
@@ -101,6 +104,43 @@ func MatchIssuer(configured, discovered, tid string) bool {
 		}
 	}
 	return false
+}
+
+// entraDomainTenant reports whether configured names an Entra tenant by its
+// domain (https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0)
+// and discovered is that server's issuer for a tenant ID (a GUID) on the
+// same scheme and host: Entra's discovery for a domain names the tenant's
+// ID (https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri,
+// "issuer": "https://login.microsoftonline.com/{tenant-id}/v2.0"), and its ID
+// tokens carry that issuer.
+func entraDomainTenant(configured, discovered string) bool {
+	c, err1 := url.Parse(strings.TrimSuffix(configured, "/"))
+	d, err2 := url.Parse(strings.TrimSuffix(discovered, "/"))
+	if err1 != nil || err2 != nil || c.Scheme != d.Scheme || !strings.EqualFold(c.Host, d.Host) || c.RawQuery != "" || d.RawQuery != "" {
+		return false
+	}
+	cs, ds := strings.Split(c.Path, "/"), strings.Split(d.Path, "/")
+	if len(cs) != 3 || len(ds) != 3 || cs[0] != "" || ds[0] != "" || cs[2] != "v2.0" || ds[2] != "v2.0" {
+		return false
+	}
+	return strings.Contains(cs[1], ".") && isGUID(ds[1])
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F'):
+			return false
+		}
+	}
+	return true
 }
 
 // URLs returns the OIDC discovery URL and the RFC 8414 metadata URL for issuer.

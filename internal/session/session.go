@@ -481,6 +481,13 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 	if err != nil {
 		return nil, err
 	}
+	if res.IDToken == "" && m.Profile.Profile.EffectiveProvider() == config.ProviderGitHub {
+		// No ID token: the login name from GitHub's user API names the
+		// person for the login line and status. Not fatal when it fails.
+		if login, err := c.GitHubLogin(ctx, res.Token.AccessToken); err == nil {
+			res.Subject = login
+		}
+	}
 	// Store under the profile's lock, so that a renewal running meanwhile
 	// cannot write the old session's rotated token over the new one.
 	unlock, err := m.Cache.Lock(ctx, m.key())
@@ -592,6 +599,18 @@ type RevokeReport struct {
 	DeletedLocally    bool
 	StoreUnavailable  error // with Force/LocalOnly: the store could not be reached
 	UnsupportedAccess bool  // the server said unsupported_token_type for the access token
+	// RefreshNotRevocable: the server cannot revoke a refresh token on its
+	// own (GitHub); it stays valid there.
+	RefreshNotRevocable bool
+	// AccessNeedsSecret: the server revokes only for a client with its
+	// secret and the profile has none (GitHub); the access token stays valid.
+	AccessNeedsSecret bool
+	// Manual says where the user can end the session by hand, when oat could
+	// not at the server ("" when there is nothing to say).
+	Manual string
+	// AccessNotRevocable names the provider whose access tokens cannot be
+	// revoked (Auth0), so the access token was not sent.
+	AccessNotRevocable string
 }
 
 // Revoke revokes the refresh token (and the access token) at the server, then
@@ -679,17 +698,33 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		r.RefreshErr = err
 		return
 	}
+	defer func() {
+		if r.NoEndpoint || r.RefreshNotRevocable || r.AccessNeedsSecret {
+			r.Manual = c.ManualRevocation()
+		}
+	}()
 	if r.HadRefresh {
 		err := c.Revoke(ctx, rt, "refresh_token")
 		switch {
 		case errors.Is(err, auth.ErrNoRevocationEndpoint):
 			r.NoEndpoint = true
 			return
+		case errors.Is(err, auth.ErrRefreshNotRevocable):
+			r.RefreshNotRevocable = true
 		case err != nil:
 			r.RefreshErr = err
 			return
 		}
-		r.RefreshRevoked = true
+		if !r.RefreshNotRevocable {
+			r.RefreshRevoked = true
+		}
+	}
+	if cached != nil && m.Profile.Profile.EffectiveProvider() == config.ProviderAuth0 {
+		// Auth0's /oauth/revoke revokes refresh tokens only; its access
+		// tokens stay valid until they expire:
+		// https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens
+		r.AccessNotRevocable = "Auth0"
+		return
 	}
 	if cached != nil {
 		err := c.Revoke(ctx, cached.AccessToken, "access_token")
@@ -697,6 +732,8 @@ func (m *Manager) revokeAtServer(ctx context.Context, r *RevokeReport, rt string
 		switch {
 		case errors.Is(err, auth.ErrNoRevocationEndpoint):
 			r.NoEndpoint = true
+		case errors.Is(err, auth.ErrRevokeNeedsSecret):
+			r.AccessNeedsSecret = true
 		case errors.As(err, &se) && se.Code == "unsupported_token_type":
 			r.UnsupportedAccess = true
 		case err != nil:
