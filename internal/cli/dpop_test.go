@@ -412,3 +412,17 @@ func TestDPoPKeyDeletedByLoginWithoutDPoP(t *testing.T) {
 	}
 	e.mustRun(0, "refresh")
 }
+
+// A machine profile's DPoP key goes at revoke even when dpop was turned off
+// since the grant it proved: the cache entry says a key was used.
+func TestDPoPMachineKeyDeletedAtRevokeAfterDPoPOff(t *testing.T) {
+	t.Parallel()
+	e := newDPoPEnv(t, config.FlowClientCredentials)
+	e.mustRun(0, "token")
+	e.storedKey()
+	e.mustRun(0, "profile", "set", "work", "dpop", "false")
+	e.mustRun(0, "revoke")
+	if _, err := e.store.Get("work:dpop"); err == nil {
+		t.Error("the DPoP key is still stored after revoke")
+	}
+}

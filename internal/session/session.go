@@ -649,6 +649,8 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 		r.StoreUnavailable = err
 	}
 	cached, _ := m.Cache.Load(m.key())
+	// The last grant was proved with a stored key, even if dpop is off now.
+	hadKey := cached != nil && cached.DPoPJKT != ""
 	if cached != nil && cached.AccessToken != "" {
 		r.HadAccess = true
 		r.AccessExpiry = cached.Expiry
@@ -673,7 +675,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
 		}
 	}
-	if m.isMachine() && m.dpop() {
+	if m.isMachine() && (m.dpop() || hadKey) {
 		// A machine profile's only stored secret: its DPoP key.
 		if dst, err := m.store(); err == nil {
 			err = dst.DeleteDPoPKey(m.key())
