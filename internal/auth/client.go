@@ -179,10 +179,22 @@ func (c *Client) dpopTransport(next http.RoundTripper) http.RoundTripper {
 	return c.dpopT
 }
 
-// isTokenRequest says r is a POST to the token endpoint.
+// isTokenRequest says r is a POST to the token endpoint. The two URLs are
+// compared as a proof's htu names them (dpop.HTU: scheme and host in lower
+// case, no default port, no query): the request's is Go's spelling of
+// token_url (a lower-case scheme, non-ASCII percent-encoded), and a token
+// request that missed its proof would send a bound refresh token without one.
 func (c *Client) isTokenRequest(r *http.Request) bool {
 	e := c.Endpoints
-	return r.Method == http.MethodPost && e != nil && e.TokenURL != "" && r.URL.String() == e.TokenURL
+	if r.Method != http.MethodPost || e == nil || e.TokenURL == "" {
+		return false
+	}
+	want, err := dpop.HTU(e.TokenURL)
+	if err != nil {
+		return false
+	}
+	got, err := dpop.HTU(r.URL.String())
+	return err == nil && got == want
 }
 
 // extraParams are audience and resource, sent on token requests where set.

@@ -416,3 +416,31 @@ func TestClientAuthSettings(t *testing.T) {
 		t.Errorf("%d requests sent for a misconfigured client", n)
 	}
 }
+
+// A pushed request (RFC 9126) lives for the server's expires_in: the user
+// who opens the URL by hand is told how long it is good for.
+func TestLoginPKCEPushedNoBrowserSaysHowLong(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t, authtest.WithPAR(true))
+	c := newClient(t, op, config.FlowPKCE)
+	b := authtest.NewBrowser(t)
+	prompt := newWatchedPrompt()
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	_, err := c.LoginPKCE(ctxTimeout(t, 20*time.Second), auth.LoginOptions{
+		Prompt:    prompt,
+		NoBrowser: true,
+		Browser:   authtest.NoBrowser(t),
+		Ready: func(u string) {
+			wg.Add(1)
+			go func() { defer wg.Done(); prompt.openWhenPrinted(t, b, u) }()
+		},
+	})
+	if err != nil {
+		t.Fatalf("LoginPKCE: %v", err)
+	}
+	want := "Open this URL in a browser within 1m0s to log in (the server keeps the pushed request no longer):\n\n  " + b.Opened()[0]
+	if len(b.Opened()) != 1 || !strings.Contains(prompt.String(), want) {
+		t.Errorf("prompt = %q, want %q", prompt.String(), want)
+	}
+}

@@ -87,11 +87,18 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
 	authURL := conf.AuthCodeURL(state, opts...)
+	openIt := "Open this URL in a browser to log in"
 	if par {
 		// RFC 9126: the parameters go to the server directly; the browser
-		// gets only client_id and the request_uri standing for them.
-		if authURL, err = c.pushAuthorization(ctx, authURL); err != nil {
+		// gets only client_id and the request_uri standing for them, which
+		// the server keeps for expires_in: a user who opens it by hand is
+		// told so.
+		var lifetime time.Duration
+		if authURL, lifetime, err = c.pushAuthorization(ctx, authURL); err != nil {
 			return nil, err
+		}
+		if lifetime > 0 {
+			openIt = fmt.Sprintf("Open this URL in a browser within %s to log in (the server keeps the pushed request no longer)", lifetime)
 		}
 	}
 
@@ -111,12 +118,12 @@ func (c *Client) LoginPKCE(ctx context.Context, o LoginOptions) (*Result, error)
 		defer close(browserDone)
 		switch {
 		case o.NoBrowser || o.Browser == nil:
-			fmt.Fprintf(prompt, "Open this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", shown)
+			fmt.Fprintf(prompt, "%s:\n\n  %s\n\nWaiting for the login to finish…\n", openIt, shown)
 		case urlErr != nil:
 			fmt.Fprintf(prompt, "Not opening the authorization URL in a browser: %s.\nCheck authorization_url (or the server's discovery document); to go on, open it yourself only if you trust it:\n\n  %s\n\nWaiting for the login to finish…\n", urlErr, shown)
 		default:
 			if err := o.Browser(authURL); err != nil {
-				fmt.Fprintf(prompt, "Could not open a browser (%s).\nOpen this URL in a browser to log in:\n\n  %s\n\nWaiting for the login to finish…\n", termsafe.Line(err.Error()), shown)
+				fmt.Fprintf(prompt, "Could not open a browser (%s).\n%s:\n\n  %s\n\nWaiting for the login to finish…\n", termsafe.Line(err.Error()), openIt, shown)
 				return
 			}
 			fmt.Fprintf(prompt, "Opened a browser to log in. If it did not open, visit:\n\n  %s\n\n", shown)

@@ -25,6 +25,11 @@ func TestPushedAuthorizationErrors(t *testing.T) {
 			"pushed authorization request: server answered invalid_client: unknown client (check client_id; a confidential client also needs"},
 		"no request_uri":  {201, `{"expires_in":60}`, "answered without a request_uri"},
 		"bad request_uri": {201, `{"request_uri":"urn:x y","expires_in":60}`, "unusable request_uri"},
+		"html":            {201, `<html><body>Welcome</body></html>`, "answered without a request_uri"},
+		"number":          {201, `{"request_uri":42,"expires_in":"soon"}`, "answered without a request_uri"},
+		"huge":            {201, `{"request_uri":"urn:` + strings.Repeat("x", 3<<20) + `"}`, "response too large"},
+		"too long":        {201, `{"request_uri":"urn:` + strings.Repeat("x", 4096) + `"}`, "unusable request_uri"},
+		"html 500":        {500, `<html>` + strings.Repeat("\x1b[31m", 10) + `</html>`, "pushed authorization request"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -46,7 +51,7 @@ func TestPushedAuthorizationErrors(t *testing.T) {
 				t.Errorf("a browser was opened: %s", u)
 				return errors.New("no")
 			}})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.ContainsAny(err.Error(), "\n\x1b<") {
 				t.Fatalf("err = %v, want one line with %q", err, tc.want)
 			}
 		})

@@ -38,6 +38,14 @@ func NormalizeTokenType(t string) string {
 	return t
 }
 
+// TokenTypeNA is the token_type of a token exchange's answer whose token is
+// not an access token (RFC 8693 §2.2.1: "N_A", say for requested_token_type
+// id_token): it is no Authorization scheme.
+const TokenTypeNA = "N_A"
+
+// IsNotAccessToken reports token_type N_A (any case).
+func IsNotAccessToken(tokenType string) bool { return strings.EqualFold(tokenType, TokenTypeNA) }
+
 // isTokenTypeText reports whether t is an HTTP token (RFC 9110 tchar), as an
 // Authorization scheme must be.
 func isTokenTypeText(t string) bool {

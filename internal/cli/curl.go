@@ -183,8 +183,16 @@ func authScheme(tokenType, what string) (string, error) {
 	case "DPoP":
 		return "", fmt.Errorf("the access token is DPoP-bound and %s cannot add a DPoP proof to each request: use oat curl, or give another client the headers of oat token --dpop-proof METHOD URL", what)
 	}
+	if auth.IsNotAccessToken(tokenType) {
+		return "", fmt.Errorf("%s: %w", what, errNotAccessToken)
+	}
 	return "", fmt.Errorf("the server issued an access token of type %q, which %s cannot send (it sends Bearer tokens)", tokenType, what)
 }
+
+// errNotAccessToken refuses to send, as an Authorization header, a token
+// the server says is not an access token: token_type N_A (RFC 8693 §2.2.1),
+// the answer of a token exchange for, say, requested_token_type id_token.
+var errNotAccessToken = errors.New("the server issued this token with token_type N_A: it is not an access token (RFC 8693 §2.2.1; requested_token_type asked for another kind), so it goes into no Authorization header: print it with oat token (-o raw or -o json) and pass it on as its consumer expects")
 
 // errBadTokenText refuses a token with bytes outside %x21-7E (auth.IsTokenText):
 // such a token cannot go into an HTTP header as it is (a space, CR or LF there

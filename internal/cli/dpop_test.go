@@ -315,6 +315,16 @@ func TestDPoPProofFlagUsage(t *testing.T) {
 			t.Errorf("oat %q: exit %d, stdout %q, stderr %q", args, code, e.out, e.errOut)
 		}
 	}
+	// A proof names an http(s) URL: another scheme that merely starts with
+	// "http" is refused as such, and the scheme's case does not matter.
+	for _, u := range []string{"httpx://a.example/", "http-evil://a.example/"} {
+		if code := e.run("token", "--dpop-proof", "GET", u); code != ExitUsage || !strings.Contains(e.errOut.String(), "want an absolute http(s) URL") {
+			t.Errorf("--dpop-proof GET %s: exit %d, stderr %q", u, code, e.errOut)
+		}
+	}
+	if e.run("token", "--dpop-proof", "GET", "HTTPS://a.example/"); strings.Contains(e.errOut.String(), "want an absolute http(s) URL") {
+		t.Errorf("--dpop-proof GET HTTPS://…: stderr %q", e.errOut)
+	}
 }
 
 func TestCurlRequestFromArgs(t *testing.T) {
@@ -355,5 +365,64 @@ func TestCurlRequestFromArgs(t *testing.T) {
 		if err != nil || m != tc.method || got != tc.url {
 			t.Errorf("%q: %s %s %v, want %s %s", tc.args, m, got, err, tc.method, tc.url)
 		}
+	}
+}
+
+// dpop = true at a server that does not support DPoP (zitadel's OP, with
+// no DPoP front, ignores the proof): the login works and says that the
+// token it got is a plain Bearer token, unbound; a DPoP-bound login says
+// nothing of the kind.
+func TestDPoPLoginAtServerWithoutDPoPSaysSo(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	p := e.op.Profile(config.FlowPKCE)
+	p.DPoP = true
+	cfg := &config.File{Path: e.configPath(), DefaultProfile: "work", Profiles: map[string]config.Profile{"work": p}}
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(0, "login")
+	if !strings.Contains(e.errOut.String(), "Note: dpop is set, but the server issued a Bearer token, not a DPoP-bound one") {
+		t.Errorf("stderr %q: want the note", e.errOut)
+	}
+	d := newDPoPEnv(t, config.FlowPKCE)
+	d.mustRun(0, "login")
+	if strings.Contains(d.errOut.String(), "Note: dpop") {
+		t.Errorf("a DPoP-bound login: stderr %q", d.errOut)
+	}
+}
+
+// A login without dpop replaces a dpop session: the old session's private
+// key goes with its refresh token, instead of lingering in the keychain.
+func TestDPoPKeyDeletedByLoginWithoutDPoP(t *testing.T) {
+	t.Parallel()
+	e := newOPEnv(t, config.FlowPKCE)
+	e.mustRun(0, "profile", "set", "work", "dpop", "true")
+	e.mustRun(0, "login")
+	if _, err := e.store.Get("work:dpop"); err != nil {
+		t.Fatalf("no DPoP key after the dpop login: %v", err)
+	}
+	e.mustRun(0, "profile", "set", "work", "dpop", "false")
+	e.mustRun(0, "login")
+	if _, err := e.store.Get("work:dpop"); err == nil {
+		t.Error("the DPoP key of the replaced session is still stored")
+	}
+	if rt, err := e.store.Get("work"); err != nil || rt == "" {
+		t.Errorf("the new session's refresh token: %q, %v", rt, err)
+	}
+	e.mustRun(0, "refresh")
+}
+
+// A machine profile's DPoP key goes at revoke even when dpop was turned off
+// since the grant it proved: the cache entry says a key was used.
+func TestDPoPMachineKeyDeletedAtRevokeAfterDPoPOff(t *testing.T) {
+	t.Parallel()
+	e := newDPoPEnv(t, config.FlowClientCredentials)
+	e.mustRun(0, "token")
+	e.storedKey()
+	e.mustRun(0, "profile", "set", "work", "dpop", "false")
+	e.mustRun(0, "revoke")
+	if _, err := e.store.Get("work:dpop"); err == nil {
+		t.Error("the DPoP key is still stored after revoke")
 	}
 }

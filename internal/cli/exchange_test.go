@@ -14,6 +14,7 @@ import (
 
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/auth/authtest"
+	"github.com/oatcli/oat/internal/config"
 )
 
 // jwtPayload decodes a JWT's claims without checking them (test helper).
@@ -201,6 +202,7 @@ subject_token_from = "profile:loop"
 		{[]string{"token", "-p", "loop"}, "profiles loop → loop2 → loop form a loop"},
 		{append(slices.Clone(flags[:8]), "--subject-token-from", "secret-value", "token"), "subject_token_from must be"},
 		{append(slices.Clone(flags), "--subject-token-type", "not a type", "token"), "subject_token_type \"not a type\" is not a token type"},
+		{append(slices.Clone(flags), "--requested-token-type", "refresh_token", "token"), "oat keeps no refresh token from a token exchange"},
 	} {
 		code := e.run(tc.args...)
 		if code != ExitUsage || !strings.Contains(e.errOut.String(), tc.want) {
@@ -253,5 +255,123 @@ func TestTokenExchangeServerErrorShownSafely(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(msg, "token exchange: server answered invalid_target: no such audience") ||
 		strings.ContainsAny(msg, "\x1b\u202e") || strings.Count(msg, "\n") != 1 {
 		t.Fatalf("exit %d, stderr %q", code, msg)
+	}
+}
+
+// A token-exchange key on a client-credentials profile was silently
+// ignored (the grant ran as plain client credentials, for another token
+// than the user asked for): now a configuration error, exit 2, with
+// nothing sent. Flags meet the profile's flow once merged: --flow device
+// on a par profile is refused too, --subject-token-from on a
+// token-exchange profile is fine.
+func TestTokenExchangeKeysOnAnotherFlowRefused(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	e.writeConfig(fmt.Sprintf(`[profiles.cc]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "client-credentials"
+subject_token_from = "env:CI_SUBJECT"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	if code := e.run("token", "-p", "cc"); code != ExitUsage ||
+		!strings.Contains(e.errOut.String(), `profile "cc": subject_token_from is read only by flow "token-exchange", and this profile's flow is "client-credentials"`) {
+		t.Fatalf("exit %d, stderr %q; want exit 2 naming the key", code, e.errOut)
+	}
+	e.writeConfig(fmt.Sprintf(`[profiles.web]
+issuer = %[1]q
+client_id = "c"
+par = true
+
+[profiles.x]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	if code := e.run("login", "-p", "web", "--flow", "device"); code != ExitUsage || !strings.Contains(e.errOut.String(), `par is read only by flow "pkce"`) {
+		t.Fatalf("par with --flow device: exit %d, stderr %q", code, e.errOut)
+	}
+	if code := e.run("token", "-p", "x", "--flow", "client-credentials", "--subject-token-from", "env:CI_SUBJECT"); code != ExitUsage {
+		t.Fatalf("--subject-token-from with --flow client-credentials: exit %d, stderr %q", code, e.errOut)
+	}
+	if n := op.Grants("client_credentials") + op.Grants(auth.GrantTypeTokenExchange); n != 0 {
+		t.Fatalf("%d grants: a configuration error sent a request", n)
+	}
+	e.mustRun(0, "token", "-p", "x", "--subject-token-from", "env:CI_SUBJECT")
+}
+
+// requested_token_type id_token: zitadel's OP answers token_type N_A, as
+// RFC 8693 §2.2.1 says for a token that is not an access token. -o raw and
+// -o json hand it on as issued; -o header refuses to make it an
+// Authorization header ("Authorization: N_A …" is no scheme any server
+// takes), and so do git-credential and curl (authScheme).
+func TestTokenExchangeNotAnAccessToken(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, authtest.Subject /* a user of the OP: its ID token names one */, 10*time.Minute)
+	flags := []string{"--issuer", op.Issuer, "--client-id", op.ConfidentialClientID, "--client-secret-env", authtest.SecretEnv,
+		"--flow", "token-exchange", "--subject-token-from", "env:CI_SUBJECT", "--requested-token-type", "id_token", "--scope", "openid"}
+	e.mustRun(0, append([]string{"token", "-o", "json"}, flags...)...)
+	var out struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &out); err != nil || out.TokenType != auth.TokenTypeNA || out.AccessToken == "" {
+		t.Fatalf("stdout %q: %v; want token_type N_A", e.out, err)
+	}
+	e.mustRun(0, append([]string{"token"}, flags...)...)
+	if got := strings.TrimSpace(e.out.String()); got != out.AccessToken {
+		t.Errorf("-o raw printed %q, want the issued token", got)
+	}
+	code := e.run(append([]string{"token", "-o", "header"}, flags...)...)
+	if code != ExitFailure || e.out.Len() != 0 || !strings.Contains(e.errOut.String(), "-o header: the server issued this token with token_type N_A: it is not an access token") {
+		t.Fatalf("-o header: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+	if _, err := authScheme("N_A", "oat curl"); err == nil || !strings.Contains(err.Error(), "oat curl: the server issued this token with token_type N_A") {
+		t.Errorf("authScheme(N_A) = %v", err)
+	}
+}
+
+// oat exec's child gets the exchanged token, not the subject token it was
+// minted from (subject_token_from env:VAR), nor a client assertion read
+// from a variable: either mints more tokens, like the client secret that
+// childEnv already drops.
+func TestExecChildGetsNoSubjectTokenOrAssertion(t *testing.T) {
+	t.Parallel()
+	op := authtest.NewOP(t)
+	e := newTestEnv(t)
+	e.env[authtest.SecretEnv] = op.ClientSecret
+	e.env["CI_SUBJECT"] = op.SubjectToken(t, "ci-job", 10*time.Minute)
+	e.env["CI_ASSERTION"] = "not.used.here"
+	e.env["KEEP_ME"] = "kept"
+	e.configure = func(f *Factory) {
+		f.Environ = func() []string {
+			env := []string{"PATH=" + os.Getenv("PATH")}
+			for k, v := range e.env {
+				env = append(env, k+"="+v)
+			}
+			return env
+		}
+	}
+	e.writeConfig(fmt.Sprintf(`[profiles.x]
+issuer = %[1]q
+client_id = %[2]q
+client_secret_env = %[3]q
+flow = "token-exchange"
+subject_token_from = "env:CI_SUBJECT"
+`, op.Issuer, op.ConfidentialClientID, authtest.SecretEnv))
+	e.mustRun(0, "exec", "-p", "x", "--", "sh", "-c", `printf '%s|%s|%s' "${CI_SUBJECT-unset}" "$KEEP_ME" "${#OAT_ACCESS_TOKEN}"`)
+	if got := e.out.String(); !strings.HasPrefix(got, "unset|kept|") || strings.HasSuffix(got, "|0") {
+		t.Errorf("child saw %q, want the subject token unset and a token", got)
+	}
+	f := &Factory{Environ: func() []string { return []string{"CI_ASSERTION=a.b.c", "KEEP_ME=kept"} }}
+	if got := f.childEnv(config.Profile{ClientAssertion: "env:CI_ASSERTION"}); !slices.Equal(got, []string{"KEEP_ME=kept"}) {
+		t.Errorf("childEnv with client_assertion env:CI_ASSERTION = %q", got)
 	}
 }

@@ -40,7 +40,8 @@ func addServerFlags(cmd *cobra.Command, o *config.Overrides) {
 		[]string{config.FlowPKCE, config.FlowDevice, config.FlowClientCredentials, config.FlowTokenExchange}, cobra.ShellCompDirectiveNoFileComp))
 	tokenTypes := cobra.FixedCompletions([]string{"jwt", "access_token", "id_token", "refresh_token", "saml1", "saml2"}, cobra.ShellCompDirectiveNoFileComp)
 	_ = cmd.RegisterFlagCompletionFunc("subject-token-type", tokenTypes)
-	_ = cmd.RegisterFlagCompletionFunc("requested-token-type", tokenTypes)
+	// Not refresh_token: oat keeps none from an exchange (config.Validate).
+	_ = cmd.RegisterFlagCompletionFunc("requested-token-type", cobra.FixedCompletions([]string{"access_token", "id_token", "jwt", "saml1", "saml2"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // finishServerFlags completes o after parsing: which flags were given, and

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -95,7 +96,7 @@ func tokenRunE(opts *TokenOptions) func(*cobra.Command, []string) error {
 			if !dpop.ValidMethod(opts.DPoPMethod) {
 				return usageErrorf("--dpop-proof %q: not an HTTP method", opts.DPoPMethod)
 			}
-			if _, err := dpop.HTU(opts.DPoPURL); err != nil || !strings.HasPrefix(opts.DPoPURL, "http") {
+			if u, err := url.Parse(opts.DPoPURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 				return usageErrorf("--dpop-proof %s %q: want an absolute http(s) URL", opts.DPoPMethod, opts.DPoPURL)
 			}
 		}
@@ -203,7 +204,11 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 		}
 		return output.WriteJSON(w, j)
 	case "header":
-		// The scheme follows token_type: a DPoP token is not a Bearer token.
+		// The scheme follows token_type: a DPoP token is not a Bearer token,
+		// and an N_A one is no access token at all.
+		if auth.IsNotAccessToken(scheme) {
+			return fmt.Errorf("-o header: %w", errNotAccessToken)
+		}
 		_, err := fmt.Fprintf(w, "Authorization: %s %s\n", scheme, tok)
 		return err
 	default:

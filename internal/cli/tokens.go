@@ -182,12 +182,18 @@ type profileChainKey struct{}
 // childEnv is the environment of a program oat starts for profile p (a
 // browser launcher, oat exec's CMD, curl): oat's own (f.Environ, else
 // os.Environ) without the client secret's variables, OAT_CLIENT_SECRET and
-// the one client_secret_env names. A child gets a token at most, never the
-// secret that mints more.
+// the one client_secret_env names, nor the variable a client assertion or a
+// subject token is read from (client_assertion, subject_token_from
+// env:VAR). A child gets a token at most, never what mints more.
 func (f *Factory) childEnv(p config.Profile) []string {
 	drop := map[string]bool{"OAT_CLIENT_SECRET": true}
 	if p.ClientSecretEnv != "" {
 		drop[p.ClientSecretEnv] = true
+	}
+	for _, src := range []string{p.ClientAssertion, p.SubjectTokenFrom} {
+		if name, ok := strings.CutPrefix(src, "env:"); ok && name != "" {
+			drop[name] = true
+		}
 	}
 	environ := os.Environ
 	if f.Environ != nil {

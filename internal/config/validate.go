@@ -168,8 +168,44 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// Validate checks every set value of p.
+// Validate checks every set value of p, and that the keys of one flow are
+// not set on a profile of another (checkFlowKeys): a file, a profile as
+// `oat profile add|set` leave it, and the settings a command runs with.
 func (p *Profile) Validate() error {
+	if err := p.validateValues(); err != nil {
+		return err
+	}
+	return p.checkFlowKeys()
+}
+
+// Validate checks the values given as flags, each on its own: whether they
+// fit the profile's flow is checked once they are merged with it (Resolve).
+func (o *Overrides) Validate() error { return o.Profile.validateValues() }
+
+// checkFlowKeys refuses keys that only one flow reads, set on a profile of
+// another flow, where they would be silently ignored: the token-exchange
+// keys (subject_token_from, subject_token_type, requested_token_type) on
+// any other flow, and par on any flow but pkce.
+func (p *Profile) checkFlowKeys() error {
+	if p.Flow != FlowTokenExchange {
+		for _, k := range []struct{ key, val string }{
+			{"subject_token_from", p.SubjectTokenFrom},
+			{"subject_token_type", p.SubjectTokenType},
+			{"requested_token_type", p.RequestedTokenType},
+		} {
+			if k.val != "" {
+				return fmt.Errorf("%s is read only by flow %q, and this profile's flow is %q: set flow = %q (first, with oat profile set), or remove %s", k.key, FlowTokenExchange, p.FlowOrDefault(), FlowTokenExchange, k.key)
+			}
+		}
+	}
+	if p.PAR && p.Flow != "" && p.Flow != FlowPKCE {
+		return fmt.Errorf("par is read only by flow %q (RFC 9126 pushes the browser login's request), and this profile's flow is %q: remove par", FlowPKCE, p.Flow)
+	}
+	return nil
+}
+
+// validateValues checks every set value of p, each on its own.
+func (p *Profile) validateValues() error {
 	for _, u := range []struct{ key, val string }{
 		{"issuer", p.Issuer},
 		{"authorization_url", p.AuthorizationURL},
@@ -211,6 +247,11 @@ func (p *Profile) Validate() error {
 		if t.val != "" && (!strings.Contains(TokenTypeURI(t.val), ":") || strings.ContainsAny(t.val, " \t\r\n")) {
 			return fmt.Errorf("%s %q is not a token type: use a URI (urn:ietf:params:oauth:token-type:jwt…) or access_token, refresh_token, id_token, jwt, saml1, saml2", t.key, t.val)
 		}
+	}
+	if TokenTypeURI(p.RequestedTokenType) == TokenTypePrefix+"refresh_token" {
+		// The exchange's answer is cached as an access token would be, and
+		// the cache never holds a refresh token (a machine flow keeps none).
+		return fmt.Errorf("requested_token_type refresh_token: oat keeps no refresh token from a token exchange (its token cache never holds one): ask for access_token, or leave requested_token_type unset")
 	}
 	if err := oneOf("storage", p.Storage, StorageKeychain, StorageFile); err != nil {
 		return err

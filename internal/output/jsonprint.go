@@ -14,7 +14,7 @@ import (
 // deeper is written compact, on one line. The output then grows linearly
 // with the token (at most about 2*PrettyDepth bytes of indent per value), not
 // with the square of its nesting, and a hostile 1 MiB token stays a few MiB
-// of
+// of output.
 const PrettyDepth = 16
 
 // indentSpaces holds the deepest indent a printer writes.

@@ -331,8 +331,10 @@ func (m *Manager) refresh(ctx context.Context) (*tokencache.Entry, error) {
 	tok, err := c.RefreshGrant(ctx, rt)
 	if errors.Is(err, auth.ErrLoginRequired) {
 		// Another process or machine sharing this keychain may have rotated
-		// the refresh token since we read it: try the stored one once more.
-		if again, _, gerr := st.Get(m.key(), m.binding()); gerr == nil && again != rt {
+		// the refresh token since we read it: try the stored one once more,
+		// but only when it is bound to the key this refresh proves (a new
+		// login elsewhere made another one): never with another key's proof.
+		if again, rec2, gerr := st.Get(m.key(), m.binding()); gerr == nil && again != rt && rec2.DPoPJKT == rec.DPoPJKT {
 			rt = again
 			tok, err = c.RefreshGrant(ctx, rt)
 		}
@@ -534,6 +536,13 @@ func (m *Manager) Login(ctx context.Context, flow string, o LoginOptions) (*toke
 			if err := st.Set(m.key(), rt, rec); err != nil {
 				return nil, fmt.Errorf("storing the refresh token: %w", err)
 			}
+			if c.DPoP == nil {
+				// A key of an earlier dpop session, whose token this one
+				// just replaced: it must not outlive it.
+				if err := st.DeleteDPoPKey(m.key()); err != nil {
+					return nil, fmt.Errorf("removing the previous DPoP key: %w", err)
+				}
+			}
 			storage = st.Kind()
 		} else if m.keepRefreshToken(st, rec) {
 			storage = st.Kind()
@@ -647,6 +656,8 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 		r.StoreUnavailable = err
 	}
 	cached, _ := m.Cache.Load(m.key())
+	// The last grant was proved with a stored key, even if dpop is off now.
+	hadKey := cached != nil && cached.DPoPJKT != ""
 	if cached != nil && cached.AccessToken != "" {
 		r.HadAccess = true
 		r.AccessExpiry = cached.Expiry
@@ -671,7 +682,7 @@ func (m *Manager) Revoke(ctx context.Context, o RevokeOptions) (*RevokeReport, e
 			return r, fmt.Errorf("deleting the stored refresh token: %w", err)
 		}
 	}
-	if m.isMachine() && m.dpop() {
+	if m.isMachine() && (m.dpop() || hadKey) {
 		// A machine profile's only stored secret: its DPoP key.
 		if dst, err := m.store(); err == nil {
 			err = dst.DeleteDPoPKey(m.key())

@@ -117,11 +117,15 @@ func TestInvalidGrantRereadsARotatedRefreshToken(t *testing.T) {
 
 type readHook struct {
 	*keychaintest.Memory
-	onGet func()
+	onGet    func()
+	onGetKey func(key string) // when set, also told which key is read
 }
 
 func (r *readHook) Get(key string) (string, error) {
 	r.onGet()
+	if r.onGetKey != nil {
+		r.onGetKey(key)
+	}
 	return r.Memory.Get(key)
 }
 
