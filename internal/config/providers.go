@@ -30,7 +30,7 @@ func ProviderNames() []string {
 // EffectiveProvider is the profile's provider: the provider key when set
 // (explicit always wins, so a provider can be pointed at an emulator), else
 // the one the issuer's or an endpoint's host names, else generic.
-func (p Profile) EffectiveProvider() string {
+func (p *Profile) EffectiveProvider() string {
 	if p.Provider != "" {
 		return p.Provider
 	}

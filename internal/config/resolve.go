@@ -66,11 +66,13 @@ func BindingOf(fp string) (b Binding, ok bool) {
 
 // sameServerAndClient reports whether a and b name the same token endpoint
 // (or issuer) and client: the settings a refresh token is bound to.
-func sameServerAndClient(a, b Profile) bool { return a.Binding() == b.Binding() }
+func sameServerAndClient(a, b *Profile) bool {
+	return a.Issuer == b.Issuer && a.TokenURL == b.TokenURL && a.ClientID == b.ClientID
+}
 
 // namesOtherServer reports whether the environment or flags name a server
 // (OAT_ISSUER, --issuer, --token-url) other than p's.
-func namesOtherServer(p Profile, o Overrides, getenv func(string) string) bool {
+func namesOtherServer(p *Profile, o *Overrides, getenv func(string) string) bool {
 	issuer := o.Issuer
 	if issuer == "" {
 		issuer = getenv("OAT_ISSUER")
@@ -83,8 +85,8 @@ func namesOtherServer(p Profile, o Overrides, getenv func(string) string) bool {
 // client, secret, client_auth, scopes, audience, resource, auth_params, flow,
 // and any key added later) is left out, so that nothing of p's is sent to a
 // server p does not name.
-func serverFree(p Profile) Profile {
-	return Profile{
+func serverFree(p *Profile) {
+	*p = Profile{
 		Storage:      p.Storage,
 		CAFile:       p.CAFile,
 		RedirectHost: p.RedirectHost,
@@ -134,13 +136,13 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 	}
 	name, explicit := f.ProfileName(flagProfile, getenv)
 	p, inFile := f.Profiles[name]
-	p = clone(p)
+	cloneRefs(&p)
 	// A secret, a client or an endpoint is never sent to a server the
 	// invocation did not name: flags or environment that name another server
 	// than the profile's start from an empty profile (spec, Profiles).
-	otherServer := namesOtherServer(p, o, getenv)
+	otherServer := namesOtherServer(&p, &o, getenv)
 	if otherServer {
-		p = serverFree(p)
+		serverFree(&p)
 	}
 	// Environment over the file.
 	if v := getenv("OAT_ISSUER"); v != "" {
@@ -153,7 +155,7 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 		p.Storage = v
 	}
 	// Flags over everything.
-	merge(&p, o)
+	merge(&p, &o)
 	// The provider's defaults, under everything set explicitly.
 	p.ApplyProvider()
 	if o.RedirectPortSet {
@@ -173,10 +175,11 @@ func (f *File) Resolve(flagProfile string, o Overrides, getenv func(string) stri
 			return nil, &Error{Msg: "no profile configured: add one with `oat profile add NAME --issuer URL --client-id ID`, or pass --issuer (or --token-url) and --client-id"}
 		}
 	}
-	filed := clone(f.Profiles[name])
+	filed := f.Profiles[name]
+	cloneRefs(&filed)
 	filed.ApplyProvider()
-	r := &Resolved{Name: name, Profile: p, Fingerprint: Fingerprint(p)}
-	if inFile && sameServerAndClient(p, filed) {
+	r := &Resolved{Name: name, Profile: p, Fingerprint: fingerprint(&p)}
+	if inFile && sameServerAndClient(&p, &filed) {
 		r.Key = name
 	} else {
 		// Flags or environment that point a configured profile at another
@@ -198,7 +201,11 @@ func (f *File) known() string {
 // Fingerprint names the settings that shape a token: issuer or token URL,
 // client, scopes (sorted), audience and resource; for token exchange also
 // where the subject token comes from and the token types.
-func Fingerprint(p Profile) string {
+func Fingerprint(p Profile) string { return fingerprint(&p) }
+
+// fingerprint is Fingerprint without a copy of the profile on the stack
+// (see TestCachedTokenStackDepth).
+func fingerprint(p *Profile) string {
 	scopes := slices.Clone(p.Scopes)
 	slices.Sort(scopes)
 	lines := []string{
@@ -218,7 +225,9 @@ func Fingerprint(p Profile) string {
 	return strings.Join(lines, "\n")
 }
 
-func clone(p Profile) Profile {
+// cloneRefs gives p its own copies of the slice and map it shares with the
+// profile it was copied from.
+func cloneRefs(p *Profile) {
 	p.Scopes = slices.Clone(p.Scopes)
 	if p.AuthParams != nil {
 		m := make(map[string]string, len(p.AuthParams))
@@ -227,11 +236,10 @@ func clone(p Profile) Profile {
 		}
 		p.AuthParams = m
 	}
-	return p
 }
 
 // merge copies every value given in o over p.
-func merge(p *Profile, o Overrides) {
+func merge(p *Profile, o *Overrides) {
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
