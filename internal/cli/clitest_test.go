@@ -117,8 +117,17 @@ func (e *testEnv) runStdin(stdin string, args ...string) int {
 	e.t.Helper()
 	f := e.factory()
 	e.in.WriteString(stdin)
-	return Run(context.Background(), f, args)
+	// A bound on every command: a login whose redirect an emulator refuses
+	// (the user would see the provider's error page and give up) then
+	// fails the test in this time instead of waiting out login's 5-minute
+	// --timeout. Generous: no command here takes more than seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), commandBound)
+	defer cancel()
+	return Run(ctx, f, args)
 }
+
+// commandBound is the longest one in-process oat command may run in a test.
+const commandBound = 90 * time.Second
 
 // mustRun runs and fails the test unless the exit code is want.
 func (e *testEnv) mustRun(want int, args ...string) {
