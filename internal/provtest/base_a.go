@@ -43,8 +43,7 @@ type front struct {
 	mu        sync.Mutex
 	rtClient  map[string]string // the OP's refresh token → the OP client it was issued to
 	userCodes map[string]string // device_code → user_code, for approval on the first poll
-	grants    map[string]int    // token requests by grant_type, as the emulator received them
-	forms     []url.Values      // every token request's form, as received
+	tokenLog                    // every token request, by its grant_type
 }
 
 func newFront(t testing.TB, clientID string, opts ...authtest.Option) *front {
@@ -54,40 +53,14 @@ func newFront(t testing.TB, clientID string, opts ...authtest.Option) *front {
 		t.Fatal(err)
 	}
 	f := &front{t: t, OP: authtest.NewOP(t, opts...), ClientID: clientID, Mux: http.NewServeMux(), key: key,
-		kid: "emu-" + randomText(4), rtClient: map[string]string{}, userCodes: map[string]string{}, grants: map[string]int{}}
+		kid: "emu-" + randomText(4), rtClient: map[string]string{}, userCodes: map[string]string{}}
 	srv := httptest.NewServer(f.Mux)
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
 	return f
 }
 
-// Grants counts the token requests the emulator received with that
-// grant_type.
-func (f *front) Grants(grantType string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.grants[grantType]
-}
-
-// LastForm is the form of the last token request with that grant_type (nil
-// when none came).
-func (f *front) LastForm(grantType string) url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := len(f.forms) - 1; i >= 0; i-- {
-		if f.forms[i].Get("grant_type") == grantType {
-			return f.forms[i]
-		}
-	}
-	return nil
-}
-
-func (f *front) record(form url.Values) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.grants[form.Get("grant_type")]++
-	f.forms = append(f.forms, form)
-}
+func (f *front) record(form url.Values) { f.tokenLog.record(form.Get("grant_type"), form) }
 
 // jwks serves the emulator's public key.
 func (f *front) jwks(w http.ResponseWriter, _ *http.Request) {

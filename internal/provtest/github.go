@@ -42,11 +42,10 @@ type GitHub struct {
 	codes map[string][2]string
 	// devices: device code → approved (the user approves between the first
 	// and the second poll).
-	devices map[string]bool
-	access  map[string]bool   // valid access tokens
-	refresh map[string]string // valid refresh tokens → the access token issued with each
-	grants  map[string]int
-	forms   []url.Values
+	devices  map[string]bool
+	access   map[string]bool   // valid access tokens
+	refresh  map[string]string // valid refresh tokens → the access token issued with each
+	tokenLog                   // token requests by grant_type ("authorization_code" for a code exchange, which GitHub lets leave grant_type out)
 }
 
 // GitHubLogin is the user's login name.
@@ -57,7 +56,7 @@ const GitHubLogin = "octocat"
 func NewGitHub(t testing.TB, clientID, secret string, expiring bool) *GitHub {
 	t.Helper()
 	g := &GitHub{ClientID: clientID, ClientSecret: secret, Expiring: expiring, t: t,
-		codes: map[string][2]string{}, devices: map[string]bool{}, access: map[string]bool{}, refresh: map[string]string{}, grants: map[string]int{}}
+		codes: map[string][2]string{}, devices: map[string]bool{}, access: map[string]bool{}, refresh: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", g.authorize)
 	mux.HandleFunc("POST /login/username", g.signIn)
@@ -69,26 +68,6 @@ func NewGitHub(t testing.TB, clientID, secret string, expiring bool) *GitHub {
 	t.Cleanup(srv.Close)
 	g.URL = srv.URL
 	return g
-}
-
-// Grants counts token requests by grant_type ("authorization_code" for a
-// code exchange, which GitHub lets leave grant_type out).
-func (g *GitHub) Grants(grantType string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.grants[grantType]
-}
-
-// LastForm is the form of the last token request with that grant type.
-func (g *GitHub) LastForm(grantType string) url.Values {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for i := len(g.forms) - 1; i >= 0; i-- {
-		if grantOf(g.forms[i]) == grantType {
-			return g.forms[i]
-		}
-	}
-	return nil
 }
 
 // AccessTokenValid reports whether GitHub would still take tok.
@@ -177,10 +156,7 @@ func ghError(w http.ResponseWriter, r *http.Request, code, desc string) {
 
 func (g *GitHub) token(w http.ResponseWriter, r *http.Request) {
 	form := formOf(r)
-	g.mu.Lock()
-	g.grants[grantOf(form)]++
-	g.forms = append(g.forms, form)
-	g.mu.Unlock()
+	g.tokenLog.record(grantOf(form), form)
 	// The client ID and secret are form parameters; GitHub documents no
 	// other way to send them (the pages above), so a secret in an
 	// Authorization header does not count.
