@@ -4,39 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/oatcli/oat/internal/tokentext"
 	"golang.org/x/oauth2"
 )
-
-// IsTokenText reports whether s is non-empty visible ASCII (%x21-7E): no
-// control character, space or non-ASCII byte. oat prints tokens for
-// `curl -H "$(oat token -o header)"` and the like, so a token with a CR, LF
-// or ESC would inject a header or drive the terminal. Real tokens are
-// base64url, JWTs or opaque strings of these characters (Salesforce's hold
-// "!"); RFC 6750's b64token is stricter still.
-func IsTokenText(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-// NormalizeTokenType returns the token_type as an Authorization scheme:
-// "Bearer" for any case of bearer (and for none), "DPoP" for any case of
-// dpop, else the server's value as is.
-func NormalizeTokenType(t string) string {
-	switch {
-	case t == "", strings.EqualFold(t, "bearer"):
-		return "Bearer"
-	case strings.EqualFold(t, "dpop"):
-		return "DPoP"
-	}
-	return t
-}
 
 // TokenTypeNA is the token_type of a token exchange's answer whose token is
 // not an access token (RFC 8693 §2.2.1: "N_A", say for requested_token_type
@@ -78,12 +48,12 @@ func (e *UnusableTokenError) Error() string { return e.msg }
 // normalises token_type.
 func checkTokenResponse(op string, tok *oauth2.Token) error {
 	const refused = "%s: the token endpoint sent %s with a control character, a space or a non-ASCII byte: oat refuses %s; report this to the server's operator"
-	if tok.RefreshToken != "" && !IsTokenText(tok.RefreshToken) {
+	if tok.RefreshToken != "" && !tokentext.IsTokenText(tok.RefreshToken) {
 		return fmt.Errorf(refused, op, "a refresh token", "the whole response and stored nothing of it")
 	}
 	bad := ""
 	switch {
-	case !IsTokenText(tok.AccessToken):
+	case !tokentext.IsTokenText(tok.AccessToken):
 		bad = "an access token"
 	case !isTokenTypeText(tok.TokenType):
 		bad = "a token_type"
@@ -95,6 +65,6 @@ func checkTokenResponse(op string, tok *oauth2.Token) error {
 		}
 		return &UnusableTokenError{msg: fmt.Sprintf(refused, op, bad, what), RefreshToken: tok.RefreshToken}
 	}
-	tok.TokenType = NormalizeTokenType(tok.TokenType)
+	tok.TokenType = tokentext.NormalizeTokenType(tok.TokenType)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/tokencache"
+	"github.com/oatcli/oat/internal/tokentext"
 )
 
 // CurlOptions drive `oat curl`.
@@ -80,11 +81,11 @@ func runCurl(ctx context.Context, o *CurlOptions) error {
 	if err != nil {
 		return err
 	}
-	if !auth.IsTokenText(e.AccessToken) {
+	if !tokentext.IsTokenText(e.AccessToken) {
 		return errBadTokenText
 	}
 	var config []byte
-	if auth.NormalizeTokenType(e.TokenType) == dpop.TokenType {
+	if tokentext.NormalizeTokenType(e.TokenType) == dpop.TokenType {
 		// A fresh proof for the one request curl makes (htm, htu, ath).
 		method, rawURL, err := curlRequest(o.Args)
 		if err != nil {
@@ -177,7 +178,7 @@ func dpopHeaders(m *session.Manager, e *tokencache.Entry, method, rawURL string,
 // (the default, whatever its case). A DPoP-bound token needs a proof per
 // request, which what (the command) cannot add (oat curl adds them itself).
 func authScheme(tokenType, what string) (string, error) {
-	switch scheme := auth.NormalizeTokenType(tokenType); scheme {
+	switch scheme := tokentext.NormalizeTokenType(tokenType); scheme {
 	case "Bearer":
 		return scheme, nil
 	case "DPoP":

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/termsafe"
+	"github.com/oatcli/oat/internal/tokentext"
 	"github.com/oatcli/oat/internal/urlpolicy"
 )
 
@@ -173,7 +173,7 @@ func gitCredentialGet(ctx context.Context, o *GitCredentialOptions, c *gitCreden
 	if err != nil {
 		return err
 	}
-	if !auth.IsTokenText(e.AccessToken) {
+	if !tokentext.IsTokenText(e.AccessToken) {
 		return errBadTokenText
 	}
 	scheme, err := authScheme(e.TokenType, "oat git-credential")

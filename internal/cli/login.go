@@ -12,6 +12,7 @@ import (
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/dpop"
 	"github.com/oatcli/oat/internal/termsafe"
+	"github.com/oatcli/oat/internal/tokentext"
 )
 
 // LoginOptions drive `oat login`.
@@ -96,9 +97,9 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	}
 	// The subject is the server's text: shown escaped (termsafe).
 	fmt.Fprintf(f.IO.ErrOut, "Logged in as %s (profile %q); access token %s%s\n", termsafe.Line(who), m.Profile.Name, formatExpiry(e.Expiry, f.Now()), where)
-	if e.DPoPJKT != "" && auth.NormalizeTokenType(e.TokenType) != dpop.TokenType {
+	if e.DPoPJKT != "" && tokentext.NormalizeTokenType(e.TokenType) != dpop.TokenType {
 		// Whoever set dpop counts on a bound token: say that it is not.
-		fmt.Fprintf(f.IO.ErrOut, "Note: dpop is set, but the server issued a %s token, not a DPoP-bound one: it does not support DPoP (RFC 9449), so the token works for whoever holds it.\n", termsafe.Line(auth.NormalizeTokenType(e.TokenType)))
+		fmt.Fprintf(f.IO.ErrOut, "Note: dpop is set, but the server issued a %s token, not a DPoP-bound one: it does not support DPoP (RFC 9449), so the token works for whoever holds it.\n", termsafe.Line(tokentext.NormalizeTokenType(e.TokenType)))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/tokencache"
+	"github.com/oatcli/oat/internal/tokentext"
 )
 
 // TokenOptions drive `oat token` and `oat refresh`.
@@ -140,13 +141,13 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 // writeDPoPProof prints the two headers that send e's DPoP-bound token on
 // one request (--dpop-proof METHOD URL).
 func writeDPoPProof(o *TokenOptions, m *session.Manager, e *tokencache.Entry) error {
-	if t := auth.NormalizeTokenType(e.TokenType); t != dpop.TokenType {
+	if t := tokentext.NormalizeTokenType(e.TokenType); t != dpop.TokenType {
 		if e.DPoPJKT != "" {
 			return fmt.Errorf("the server issued a %s token although dpop is set (it does not support DPoP): send it with oat token -o header, without a proof", t)
 		}
 		return fmt.Errorf("the access token is a %s token, not a DPoP-bound one: set dpop = true in the profile and log in again, or use oat token -o header", t)
 	}
-	if !auth.IsTokenText(e.AccessToken) {
+	if !tokentext.IsTokenText(e.AccessToken) {
 		return errBadTokenText
 	}
 	h, err := dpopHeaders(m, e, o.DPoPMethod, o.DPoPURL, o.F.Now())
@@ -170,7 +171,7 @@ type tokenJSON struct {
 
 func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	w := o.F.IO.Out
-	tok, scheme := e.AccessToken, auth.NormalizeTokenType(e.TokenType)
+	tok, scheme := e.AccessToken, tokentext.NormalizeTokenType(e.TokenType)
 	if o.IDToken {
 		if e.IDToken == "" {
 			return fmt.Errorf("profile has no ID token: the server sent none (log in with the openid scope to get one)")
@@ -180,7 +181,7 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	// Checked when received; checked again here, for what an older oat
 	// cached, where nothing quotes it (env, exec-credential and json do).
 	quoted := o.Output == "env" || o.Output == "exec-credential" || o.Output == "json"
-	if !quoted && (!auth.IsTokenText(tok) || !auth.IsTokenText(scheme)) {
+	if !quoted && (!tokentext.IsTokenText(tok) || !tokentext.IsTokenText(scheme)) {
 		return fmt.Errorf("the cached token holds a control character, a space or a non-ASCII byte: not printing it; run oat refresh (or oat login)")
 	}
 	// In GitHub Actions, the runner masks what it is told to on stderr
@@ -196,7 +197,7 @@ func writeToken(o *TokenOptions, e *tokencache.Entry) error {
 	case "exec-credential":
 		return writeExecCredential(o, tok, e.Expiry)
 	case "json":
-		j := tokenJSON{AccessToken: e.AccessToken, TokenType: auth.NormalizeTokenType(e.TokenType), Scope: e.Scope, IDToken: e.IDToken}
+		j := tokenJSON{AccessToken: e.AccessToken, TokenType: tokentext.NormalizeTokenType(e.TokenType), Scope: e.Scope, IDToken: e.IDToken}
 		if !e.Expiry.IsZero() {
 			j.ExpiresAt = e.Expiry.UTC().Format(time.RFC3339)
 			in := int64(e.Expiry.Sub(o.F.Now()).Seconds())

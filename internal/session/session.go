@@ -206,21 +206,7 @@ func (m *Manager) Lookup(minTTL time.Duration) (*tokencache.Entry, error) {
 }
 
 func (m *Manager) usable(e *tokencache.Entry, minTTL time.Duration) bool {
-	if e == nil || e.AccessToken == "" || e.NeedsLogin || e.Fingerprint != m.Profile.Fingerprint {
-		return false
-	}
-	if (e.DPoPJKT != "") != m.dpop() {
-		return false // dpop turned on or off since: renew
-	}
-	if e.Expiry.IsZero() {
-		return true
-	}
-	// A token that lives no longer than minTTL would never be good enough,
-	// and every call would renew it: ask for half its lifetime then.
-	if life := e.Expiry.Sub(e.UpdatedAt); life > 0 && life <= minTTL {
-		minTTL = life / 2
-	}
-	return e.Expiry.Sub(m.now()) >= minTTL
+	return e.Usable(m.Profile.Fingerprint, m.dpop(), minTTL, m.now())
 }
 
 // Token returns an access token valid for at least minTTL, renewing it when

@@ -82,6 +82,31 @@ type Entry struct {
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
+// Usable reports whether e's access token may be handed out at now to a
+// profile whose settings have the fingerprint fp and the dpop setting: it is
+// there, no login is needed, it was issued for these settings (and with a
+// DPoP key exactly when dpop is set), and it expires no sooner than minTTL
+// from now. A token that lives no longer than minTTL would never be good
+// enough, and every call would renew it: half its lifetime is asked of it
+// then. A token without an expiry is usable until the server refuses it.
+// The cached `oat token` (internal/session) and the one answered before
+// package initialisation (internal/fastpath) both decide with this.
+func (e *Entry) Usable(fp string, dpop bool, minTTL time.Duration, now time.Time) bool {
+	if e == nil || e.AccessToken == "" || e.NeedsLogin || e.Fingerprint != fp {
+		return false
+	}
+	if (e.DPoPJKT != "") != dpop {
+		return false // dpop turned on or off since: renew
+	}
+	if e.Expiry.IsZero() {
+		return true
+	}
+	if life := e.Expiry.Sub(e.UpdatedAt); life > 0 && life <= minTTL {
+		minTTL = life / 2
+	}
+	return e.Expiry.Sub(now) >= minTTL
+}
+
 // Cache is a folder of entries.
 type Cache struct{ dir string }
 
