@@ -7,6 +7,9 @@ import (
 	"os"
 
 	"github.com/oatcli/oat/internal/cli"
+	// A bare `oat token` whose token is cached is answered here, before the
+	// packages the rest of oat needs are initialised (internal/fastpath).
+	_ "github.com/oatcli/oat/internal/fastpath/early"
 )
 
 func main() {

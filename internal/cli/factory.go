@@ -42,6 +42,12 @@ type Factory struct {
 
 	cfg    *config.File
 	cfgErr error
+	// fastEnviron, set by Main (os.Environ), is the environment a bare
+	// `oat token`'s resolution is remembered under (fastpath); tests that
+	// remember one set it to match Getenv. bareToken is set by Run when the
+	// command line is exactly "token".
+	fastEnviron func() []string
+	bareToken   bool
 	// watchInterrupt, set by Main, starts turning Ctrl-C into the
 	// cancellation of the command's context.
 	watchInterrupt func()

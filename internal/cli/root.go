@@ -28,6 +28,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := NewFactory(stdin, stdout, stderr, os.Getenv)
+	f.fastEnviron = os.Environ
 	var stop func()
 	f.watchInterrupt = func() {
 		if stop != nil {
@@ -58,6 +59,7 @@ const lazyInterruptAnnotation = "oat.lazyInterrupt"
 // Run executes args against f and returns the exit code, printing any error as
 // one line on f.IO.ErrOut.
 func Run(ctx context.Context, f *Factory, args []string) int {
+	f.bareToken = len(args) == 1 && args[0] == "token"
 	root := newRootCmd(f, fastCommand(args))
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -12,6 +12,7 @@ import (
 	"github.com/oatcli/oat/internal/auth"
 	"github.com/oatcli/oat/internal/config"
 	"github.com/oatcli/oat/internal/dpop"
+	"github.com/oatcli/oat/internal/fastpath"
 	"github.com/oatcli/oat/internal/output"
 	"github.com/oatcli/oat/internal/session"
 	"github.com/oatcli/oat/internal/tokencache"
@@ -70,7 +71,7 @@ oat token never opens a browser: when a login is needed it exits with code 3.`,
 	}
 	addServerFlags(cmd, &opts.Settings)
 	addTokenOutputFlags(cmd, opts)
-	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "renew when the access token expires within this duration")
+	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", fastpath.MinTTL, "renew when the access token expires within this duration")
 	cmd.Flags().StringVar(&opts.DPoPMethod, "dpop-proof", "", "print `METHOD` URL's two headers for the DPoP-bound token: Authorization: DPoP … and DPoP: <a new proof>")
 	return cmd
 }
@@ -135,7 +136,24 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 	if o.DPoPMethod != "" {
 		return writeDPoPProof(o, m, e)
 	}
-	return writeToken(o, e)
+	if err := writeToken(o, e); err != nil {
+		return err
+	}
+	o.F.rememberBareToken(o, m)
+	return nil
+}
+
+// rememberBareToken records the resolution of a bare `oat token` (no flags,
+// raw output: what package fastpath answers before package initialisation)
+// for the next one with the same config file, environment and executable.
+// Failing to only costs that run its shortcut.
+func (f *Factory) rememberBareToken(o *TokenOptions, m *session.Manager) {
+	if f.fastEnviron == nil || !f.bareToken || o.Output != "raw" || o.IDToken || o.Force || o.Quiet ||
+		o.MinTTL != fastpath.MinTTL || f.cfg == nil {
+		return
+	}
+	_ = fastpath.Remember(f.fastEnviron(), f.cfg.Raw, fastpath.Memo{
+		Config: f.cfg.Path, Key: m.Profile.Key, Fingerprint: m.Profile.Fingerprint, DPoP: m.Profile.Profile.DPoP})
 }
 
 // writeDPoPProof prints the two headers that send e's DPoP-bound token on

@@ -35,7 +35,10 @@ func errorf(path, format string, a ...any) *Error {
 
 // File is the whole config file.
 type File struct {
-	Path           string             `toml:"-"`
+	Path string `toml:"-"`
+	// Raw is the bytes Load read, nil when there was no file: what the
+	// resolution of a cached `oat token` is remembered under (fastpath).
+	Raw            []byte             `toml:"-"`
 	DefaultProfile string             `toml:"default_profile,omitempty"`
 	Profiles       map[string]Profile `toml:"profiles,omitempty"`
 }
@@ -72,6 +75,10 @@ func Load(path string) (*File, error) {
 	if err := Parse(path, data, f); err != nil {
 		return nil, err
 	}
+	if data == nil {
+		data = []byte{} // an empty file is a file
+	}
+	f.Raw = data
 	return f, nil
 }
 
