@@ -66,12 +66,13 @@ type inputs struct {
 	exe     func() (string, error) // the executable's identity
 }
 
-// Digested reports the variables a resolution may read: OAT_*, HOME and
-// the XDG folders (TestResolutionReadsOnlyDigestedVariables in cli checks
-// that a cached `oat token` reads no other), and GITHUB_ACTIONS.
+// Digested reports the variables a resolution may read: OAT_*, HOME (and
+// USERPROFILE, where Windows finds the home folder without it) and the XDG
+// folders (TestResolutionReadsOnlyDigestedVariables in cli checks that a
+// cached `oat token` reads no other), and GITHUB_ACTIONS.
 func Digested(name string) bool {
 	switch name = envName(name); name {
-	case "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "GITHUB_ACTIONS":
+	case "HOME", "USERPROFILE", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "GITHUB_ACTIONS":
 		return true
 	}
 	return strings.HasPrefix(name, "OAT_")
@@ -125,15 +126,16 @@ func envName(name string) string {
 	return name
 }
 
+// getenvOf is os.Getenv over environ: the first mention of a name wins
+// (os.Environ has no second one: the syscall package drops it).
 func getenvOf(environ []string) func(string) string {
 	return func(name string) string {
-		v := ""
 		for _, kv := range environ {
 			if k, val, ok := strings.Cut(kv, "="); ok && envName(k) == envName(name) {
-				v = val // the last one wins, as for os.Getenv
+				return val
 			}
 		}
-		return v
+		return ""
 	}
 }
 

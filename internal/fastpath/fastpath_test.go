@@ -50,6 +50,17 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// setenv sets k in w's environment, as a changed shell would have it.
+func (w *world) setenv(k, v string) {
+	for i, kv := range w.environ {
+		if strings.HasPrefix(kv, k+"=") {
+			w.environ[i] = k + "=" + v
+			return
+		}
+	}
+	w.environ = append(w.environ, k+"="+v)
+}
+
 func (w *world) in() inputs {
 	return inputs{environ: w.environ, exe: func() (string, error) { return w.exe, nil }}
 }
@@ -126,17 +137,17 @@ func TestAnswerDeclines(t *testing.T) {
 		{name: "another command", args: []string{"refresh"}},
 		{name: "no command", args: nil},
 		{name: "GitHub Actions, where the full path masks the token first", change: func(w *world) {
-			w.environ = append(w.environ, "GITHUB_ACTIONS=true")
+			w.setenv("GITHUB_ACTIONS", "true")
 			w.remember() // as the full path would, run in the same job
 		}},
-		{name: "an OAT_ variable set since", change: func(w *world) { w.environ = append(w.environ, "OAT_PROFILE=other") }},
+		{name: "an OAT_ variable set since", change: func(w *world) { w.setenv("OAT_PROFILE", "other") }},
 		{name: "an OAT_ variable changed since", change: func(w *world) {
-			w.environ = append(w.environ, "OAT_STORAGE=file")
+			w.setenv("OAT_STORAGE", "file")
 			w.remember()
-			w.environ[len(w.environ)-1] = "OAT_STORAGE=keychain"
+			w.setenv("OAT_STORAGE", "keychain")
 		}},
-		{name: "XDG_CONFIG_HOME changed since", change: func(w *world) {
-			w.environ = append(w.environ, "XDG_CONFIG_HOME=/elsewhere")
+		{name: "HOME changed since (the cache and config folders stay where XDG_* put them)", change: func(w *world) {
+			w.setenv("HOME", "/elsewhere")
 		}},
 		{name: "the config file edited since", change: func(w *world) {
 			if err := os.WriteFile(w.config, []byte(configText+"scopes = [\"openid\"]\n"), 0o600); err != nil {
