@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/oatcli/oat/internal/cli"
-	// A bare `oat token` whose token is cached is answered here, before the
+	// A cached `oat token` (no flag but --profile) is answered here, before the
 	// packages the rest of oat needs are initialised (internal/fastpath).
 	_ "github.com/oatcli/oat/internal/fastpath/early"
 )

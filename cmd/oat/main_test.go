@@ -15,8 +15,9 @@ import (
 )
 
 // TestEarlyRunsBeforeNetHTTP builds oat as `go install` does and runs a
-// cached `oat token` twice: the first run takes the full path and remembers
-// the profile's resolution; the second is answered by package early before
+// cached `oat token` (and `oat token -p work`) twice: the first run takes the
+// full path and remembers the profile's resolution; the second is answered
+// by package early before
 // net/http, crypto/tls and the command tree are initialised
 // (GODEBUG=inittrace=1 lists each package as its init ends). A command line
 // or an environment the memo does not cover still takes the full path.
@@ -82,20 +83,22 @@ func TestEarlyRunsBeforeNetHTTP(t *testing.T) {
 	}
 	initialised := func(stderr, pkg string) bool { return strings.Contains(stderr, "init "+pkg+" @") }
 
-	code, out, stderr := run(nil, "token")
-	if code != 0 || out != token+"\n" {
-		t.Fatalf("first oat token: exit %d, %q\n%s", code, out, stderr)
-	}
-	if !initialised(stderr, "net/http") || !initialised(stderr, "github.com/oatcli/oat/internal/cli") {
-		t.Fatal("the first run, with nothing remembered, did not take the full path")
-	}
-	code, out, stderr = run(nil, "token")
-	if code != 0 || out != token+"\n" {
-		t.Fatalf("second oat token: exit %d, %q\n%s", code, out, stderr)
-	}
-	for _, pkg := range []string{"net/http", "crypto/tls", "github.com/spf13/cobra", "github.com/oatcli/oat/internal/cli"} {
-		if initialised(stderr, pkg) {
-			t.Errorf("the second run initialised %s: package early did not answer first", pkg)
+	for _, args := range [][]string{{"token"}, {"token", "-p", "work"}} {
+		code, out, stderr := run(nil, args...)
+		if code != 0 || out != token+"\n" {
+			t.Fatalf("first oat %s: exit %d, %q\n%s", strings.Join(args, " "), code, out, stderr)
+		}
+		if !initialised(stderr, "net/http") || !initialised(stderr, "github.com/oatcli/oat/internal/cli") {
+			t.Fatalf("the first oat %s, with nothing remembered, did not take the full path", strings.Join(args, " "))
+		}
+		code, out, stderr = run(nil, args...)
+		if code != 0 || out != token+"\n" {
+			t.Fatalf("second oat %s: exit %d, %q\n%s", strings.Join(args, " "), code, out, stderr)
+		}
+		for _, pkg := range []string{"net/http", "crypto/tls", "github.com/spf13/cobra", "github.com/oatcli/oat/internal/cli"} {
+			if initialised(stderr, pkg) {
+				t.Errorf("the second oat %s initialised %s: package early did not answer first", strings.Join(args, " "), pkg)
+			}
 		}
 	}
 
@@ -103,7 +106,7 @@ func TestEarlyRunsBeforeNetHTTP(t *testing.T) {
 	if _, out, stderr := run(nil, "token", "-o", "header"); out != "Authorization: Bearer "+token+"\n" || !initialised(stderr, "net/http") {
 		t.Errorf("oat token -o header: %q (full path: %v)", out, initialised(stderr, "net/http"))
 	}
-	code, out, stderr = run([]string{"OAT_PROFILE=staging"}, "token")
+	code, out, stderr := run([]string{"OAT_PROFILE=staging"}, "token")
 	if code != 2 || out != "" || !strings.Contains(stderr, `unknown profile "staging"`) {
 		t.Errorf("OAT_PROFILE=staging oat token: exit %d, %q\n%s", code, out, stderr)
 	}

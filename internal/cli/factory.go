@@ -42,12 +42,11 @@ type Factory struct {
 
 	cfg    *config.File
 	cfgErr error
-	// fastEnviron, set by Main (os.Environ), is the environment a bare
-	// `oat token`'s resolution is remembered under (fastpath); tests that
-	// remember one set it to match Getenv. bareToken is set by Run when the
-	// command line is exactly "token".
+	// fastEnviron, set by Main (os.Environ), is the environment an `oat
+	// token`'s resolution is remembered under (fastpath); tests that remember
+	// one set it to match Getenv. fastArgs is the command line Run runs.
 	fastEnviron func() []string
-	bareToken   bool
+	fastArgs    []string
 	// watchInterrupt, set by Main, starts turning Ctrl-C into the
 	// cancellation of the command's context.
 	watchInterrupt func()

@@ -13,17 +13,17 @@ import (
 	"github.com/oatcli/oat/internal/fastpath"
 )
 
-// bareTokenWorld is benchEnv's logged-in HOME (a cached token for profile
+// tokenWorld is benchEnv's logged-in HOME (a cached token for profile
 // "work") as an environment list, and a run of the full path in it.
-type bareTokenWorld struct {
+type tokenWorld struct {
 	t       *testing.T
 	env     map[string]string
 	environ func() []string
 }
 
-func newBareTokenWorld(t *testing.T) *bareTokenWorld {
+func newTokenWorld(t *testing.T) *tokenWorld {
 	getenv := benchEnv(t)
-	w := &bareTokenWorld{t: t, env: map[string]string{}}
+	w := &tokenWorld{t: t, env: map[string]string{}}
 	for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"} {
 		w.env[k] = getenv(k)
 	}
@@ -37,10 +37,10 @@ func newBareTokenWorld(t *testing.T) *bareTokenWorld {
 	return w
 }
 
-func (w *bareTokenWorld) getenv(k string) string { return w.env[k] }
+func (w *tokenWorld) getenv(k string) string { return w.env[k] }
 
 // full runs oat with args the full way, remembering as Main does.
-func (w *bareTokenWorld) full(args ...string) (code int, stdout, stderr string) {
+func (w *tokenWorld) full(args ...string) (code int, stdout, stderr string) {
 	w.t.Helper()
 	var out, errOut bytes.Buffer
 	f := NewFactory(strings.NewReader(""), &out, &errOut, w.getenv)
@@ -53,7 +53,7 @@ func (w *bareTokenWorld) full(args ...string) (code int, stdout, stderr string) 
 }
 
 // fast is what package early would do in a process with w's environment.
-func (w *bareTokenWorld) fast(args ...string) (bool, string) {
+func (w *tokenWorld) fast(args ...string) (bool, string) {
 	w.t.Helper()
 	var out bytes.Buffer
 	ok, err := fastpath.Answer(args, w.environ(), &out, time.Now())
@@ -63,24 +63,28 @@ func (w *bareTokenWorld) fast(args ...string) (bool, string) {
 	return ok, out.String()
 }
 
-func (w *bareTokenWorld) memo() string {
-	return filepath.Join(w.env["XDG_CACHE_HOME"], "oat", "fast-token")
+// memos lists the memos in the cache folder.
+func (w *tokenWorld) memos() []string {
+	m, _ := filepath.Glob(filepath.Join(w.env["XDG_CACHE_HOME"], "oat", "fast-token-*"))
+	return m
 }
 
-// A bare `oat token` answered before package initialisation prints what
-// the full path printed, and only while the full path's resolution holds.
-func TestBareTokenAnsweredAsTheFullPathAnswers(t *testing.T) {
-	w := newBareTokenWorld(t)
-	if ok, out := w.fast("token"); ok {
-		t.Fatalf("answered %q before any full run remembered a resolution", out)
-	}
-	code, want, stderr := w.full("token")
-	if code != 0 || want == "" || stderr != "" { // the fast path prints nothing on stderr either
-		t.Fatalf("oat token: exit %d, %q, %q", code, want, stderr)
-	}
-	ok, got := w.fast("token")
-	if !ok || got != want {
-		t.Fatalf("the fast path answered %v with %q; the full path printed %q", ok, got, want)
+// An `oat token` answered before package initialisation prints what the
+// full path printed, and only while the full path's resolution holds.
+func TestTokenAnsweredAsTheFullPathAnswers(t *testing.T) {
+	w := newTokenWorld(t)
+	for _, args := range [][]string{{"token"}, {"token", "-p", "work"}, {"--profile=work", "token"}} {
+		if ok, out := w.fast(args...); ok {
+			t.Fatalf("answered %q before any full run remembered a resolution", out)
+		}
+		code, want, stderr := w.full(args...)
+		if code != 0 || want == "" || stderr != "" { // the fast path prints nothing on stderr either
+			t.Fatalf("oat %s: exit %d, %q, %q", strings.Join(args, " "), code, want, stderr)
+		}
+		ok, got := w.fast(args...)
+		if !ok || got != want {
+			t.Fatalf("oat %s: the fast path answered %v with %q; the full path printed %q", strings.Join(args, " "), ok, got, want)
+		}
 	}
 
 	// A resolution that no longer holds: the fast path declines, and the
@@ -112,35 +116,37 @@ func TestBareTokenAnsweredAsTheFullPathAnswers(t *testing.T) {
 	}
 }
 
-// Only a bare `oat token` printing the raw token is remembered, and only
-// by Main's process (fastEnviron set).
-func TestOnlyABareTokenIsRemembered(t *testing.T) {
-	for _, args := range [][]string{{"token", "-o", "raw"}, {"token", "-p", "work"}, {"token", "--min-ttl", "2m"}, {"decode", "x.y.z"}, {"version"}} {
-		w := newBareTokenWorld(t)
+// Only an `oat token` with no flag but --profile is remembered, and only by
+// Main's process (fastEnviron set).
+func TestOnlyTokenWithAtMostAProfileIsRemembered(t *testing.T) {
+	for _, args := range [][]string{{"token", "-o", "raw"}, {"token", "-p", "work", "-o", "raw"}, {"token", "--min-ttl", "2m"},
+		{"token", "--no-color"}, {"-v", "token"}, {"token", "--id-token"}, {"decode", "x.y.z"}, {"version"}} {
+		w := newTokenWorld(t)
 		w.full(args...)
-		if _, err := os.Stat(w.memo()); err == nil {
-			t.Errorf("oat %s remembered a resolution", strings.Join(args, " "))
+		if m := w.memos(); len(m) != 0 {
+			t.Errorf("oat %s remembered a resolution: %v", strings.Join(args, " "), m)
 		}
 	}
-	w := newBareTokenWorld(t)
+	w := newTokenWorld(t)
 	f := NewFactory(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, w.getenv)
 	f.StoreFor = isolatedStores(t, w.getenv)
 	if code := Run(context.Background(), f, []string{"token"}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if _, err := os.Stat(w.memo()); err == nil {
-		t.Error("a Factory without fastEnviron remembered a resolution")
+	if m := w.memos(); len(m) != 0 {
+		t.Errorf("a Factory without fastEnviron remembered a resolution: %v", m)
 	}
 	w.full("token")
-	if _, err := os.Stat(w.memo()); err != nil {
-		t.Errorf("a bare oat token remembered nothing: %v", err)
+	w.full("token", "-p", "work")
+	if m := w.memos(); len(m) != 2 {
+		t.Errorf("oat token and oat token -p work remembered %v", m)
 	}
 }
 
 // The fast path's digest covers every variable a cached `oat token` reads:
 // a variable outside it could change the resolution unseen.
 func TestResolutionReadsOnlyDigestedVariables(t *testing.T) {
-	w := newBareTokenWorld(t)
+	w := newTokenWorld(t)
 	// The streams' colour settings (NO_COLOR, CLICOLOR, TERM), read as the
 	// Factory is made, do not shape a raw token: from there on, every read
 	// counts.

@@ -59,7 +59,7 @@ const lazyInterruptAnnotation = "oat.lazyInterrupt"
 // Run executes args against f and returns the exit code, printing any error as
 // one line on f.IO.ErrOut.
 func Run(ctx context.Context, f *Factory, args []string) int {
-	f.bareToken = len(args) == 1 && args[0] == "token"
+	f.fastArgs = args
 	root := newRootCmd(f, fastCommand(args))
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -37,6 +37,10 @@ type TokenOptions struct {
 	Shell   string // -o env: bash|zsh|fish|powershell ("" = from $SHELL)
 	EnvVar  string // -o env: the variable's name
 	k8sInfo execInfo
+
+	// onlyProfileFlag: no flag was given but -p/--profile, so the token this
+	// prints may be remembered for package fastpath.
+	onlyProfileFlag bool
 }
 
 func newCmdToken(f *Factory) *cobra.Command {
@@ -102,8 +106,16 @@ func tokenRunE(opts *TokenOptions) func(*cobra.Command, []string) error {
 				return usageErrorf("--dpop-proof %s %q: want an absolute http(s) URL", opts.DPoPMethod, opts.DPoPURL)
 			}
 		}
+		opts.onlyProfileFlag = onlyProfileFlag(cmd)
 		return runToken(cmd.Context(), opts)
 	}
+}
+
+// onlyProfileFlag reports whether no flag was set on cmd's command line but
+// -p/--profile.
+func onlyProfileFlag(cmd *cobra.Command) bool {
+	n := cmd.Flags().NFlag() // the command's and the inherited ones, as cobra merged them
+	return n == 0 || n == 1 && cmd.Flags().Changed("profile")
 }
 
 func addTokenOutputFlags(cmd *cobra.Command, opts *TokenOptions) {
@@ -139,20 +151,20 @@ func runToken(ctx context.Context, o *TokenOptions) error {
 	if err := writeToken(o, e); err != nil {
 		return err
 	}
-	o.F.rememberBareToken(o, m)
+	o.F.rememberToken(o, m)
 	return nil
 }
 
-// rememberBareToken records the resolution of a bare `oat token` (no flags,
-// raw output: what package fastpath answers before package initialisation)
-// for the next one with the same config file, environment and executable.
-// Failing to only costs that run its shortcut.
-func (f *Factory) rememberBareToken(o *TokenOptions, m *session.Manager) {
-	if f.fastEnviron == nil || !f.bareToken || o.Output != "raw" || o.IDToken || o.Force || o.Quiet ||
-		o.MinTTL != fastpath.MinTTL || f.cfg == nil {
+// rememberToken records the resolution of an `oat token` with no flag but
+// -p/--profile (raw output: what package fastpath answers before package
+// initialisation) for the next one with the same command line, config file,
+// environment and executable. Failing to only costs that run its shortcut.
+func (f *Factory) rememberToken(o *TokenOptions, m *session.Manager) {
+	if f.fastEnviron == nil || f.fastArgs == nil || !o.onlyProfileFlag || o.Force ||
+		o.Output != "raw" || o.IDToken || o.Quiet || o.MinTTL != fastpath.MinTTL || f.cfg == nil {
 		return
 	}
-	_ = fastpath.Remember(f.fastEnviron(), f.cfg.Raw, fastpath.Memo{
+	_ = fastpath.Remember(f.fastArgs, f.fastEnviron(), f.cfg.Raw, fastpath.Memo{
 		Config: f.cfg.Path, Key: m.Profile.Key, Fingerprint: m.Profile.Fingerprint, DPoP: m.Profile.Profile.DPoP})
 }
 

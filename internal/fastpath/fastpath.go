@@ -1,21 +1,23 @@
-// Package fastpath answers a bare `oat token` whose token is cached before Go
-// initialises the rest of oat: net/http, crypto/tls and some eighty other
-// packages cost a cached `oat token` more than everything else it does.
+// Package fastpath answers a cached `oat token` (no flag but --profile)
+// before Go initialises the rest of oat: net/http, crypto/tls and some
+// eighty other packages cost a cached `oat token` more than everything else
+// it does.
 //
 // It does not resolve the profile: that is config.Resolve's, which needs
 // packages that must not initialise first. It repeats a resolution the full
-// path made. After serving `oat token` (no flags, raw output), cli calls
-// Remember with the profile it resolved; the memo, a file in the cache
-// folder, holds the storage key, the fingerprint and the dpop setting
-// under a digest of everything the resolution depended on: the config
-// file's bytes and path, every OAT_* variable, HOME and XDG_*, and the
-// executable itself (its path, size and modification time). Answer prints
-// the token only when the digest matches and the cached entry is usable
-// (tokencache.Entry.Usable, the full path's own test) and printable
-// (tokentext, the full path's own check). Anything else — another command
-// line, a changed file or variable, a missing or expiring token, GitHub
-// Actions (which wants the token masked) — goes the full way, which then
-// remembers its new resolution.
+// path made. After serving such an `oat token` (raw output), cli calls
+// Remember with the command line and the profile it resolved; the memo, a
+// file in the cache folder named after the command line, holds the storage
+// key, the fingerprint and the dpop setting under a digest of everything the
+// resolution depended on: the command line, the config file's bytes and
+// path, every OAT_* variable, HOME and XDG_*, and the executable itself (its
+// path, size and modification time). Answer prints the token only when the
+// digest matches and the cached entry is usable (tokencache.Entry.Usable,
+// the full path's own test) and printable (tokentext, the full path's own
+// check). Anything else — a command line no full run remembered, a changed
+// file or variable, a missing or expiring token, GitHub Actions (which
+// wants the token masked) — goes the full way, which then remembers its new
+// resolution.
 //
 // Package early calls Answer from its init. Go initialises packages in
 // import-path order among those whose imports are initialised, so what this
@@ -46,8 +48,16 @@ import (
 // renewed first.
 const MinTTL = time.Minute
 
-// memoName is the memo's file in the cache folder.
-const memoName = "fast-token"
+// memoName is the memo's file in the cache folder for the command line
+// args: one per command line, so that `oat token -p a` and `oat token -p b`
+// in turn do not rewrite one memo.
+func memoName(args []string) string {
+	h := sha256.New()
+	for _, a := range args {
+		h.Write([]byte(strconv.Itoa(len(a)) + ":" + a))
+	}
+	return "fast-token-" + hex.EncodeToString(h.Sum(nil)[:8])
+}
 
 const memoHeader = "oat fast-token 1"
 
@@ -62,6 +72,7 @@ type Memo struct {
 
 // inputs is what a resolution depended on besides the config file's bytes.
 type inputs struct {
+	args    []string // the command line after the program's name
 	environ []string
 	exe     func() (string, error) // the executable's identity
 }
@@ -78,8 +89,9 @@ func Digested(name string) bool {
 	return strings.HasPrefix(name, "OAT_")
 }
 
-// digest names a resolution's inputs: the executable, the relevant
-// variables (sorted), the config file's path and its bytes (nil: no file).
+// digest names a resolution's inputs: the executable, the command line,
+// the relevant variables (sorted), the config file's path and its bytes
+// (nil: no file).
 func (in inputs) digest(configPath string, config []byte) (string, error) {
 	exe, err := in.exe()
 	if err != nil {
@@ -93,7 +105,9 @@ func (in inputs) digest(configPath string, config []byte) (string, error) {
 	}
 	slices.Sort(env)
 	h := sha256.New()
-	for _, part := range append([]string{memoHeader, exe, configPath, strconv.FormatBool(config != nil)}, env...) {
+	parts := append([]string{memoHeader, exe, strconv.Itoa(len(in.args))}, in.args...)
+	parts = append(append(parts, configPath, strconv.FormatBool(config != nil)), env...)
+	for _, part := range parts {
 		h.Write([]byte(strconv.Itoa(len(part))))
 		h.Write([]byte{':'})
 		h.Write([]byte(part))
@@ -139,12 +153,13 @@ func getenvOf(environ []string) func(string) string {
 	}
 }
 
-// Remember records m as the resolution of a bare `oat token` in environ,
+// Remember records m as the resolution of the command line args (after the
+// program's name: an `oat token` with no flag but --profile) in environ,
 // with config the bytes of m.Config the resolution read (nil: none). It
 // writes only when the memo changes. A failure only costs the next run its
 // shortcut, so callers may ignore it.
-func Remember(environ []string, config []byte, m Memo) error {
-	return remember(inputs{environ: environ, exe: executable}, config, m)
+func Remember(args, environ []string, config []byte, m Memo) error {
+	return remember(inputs{args: args, environ: environ, exe: executable}, config, m)
 }
 
 func remember(in inputs, config []byte, m Memo) error {
@@ -160,7 +175,7 @@ func remember(in inputs, config []byte, m Memo) error {
 		return err
 	}
 	text := memoText(d, m)
-	p := filepath.Join(dir, memoName)
+	p := filepath.Join(dir, memoName(in.args))
 	if old, err := fsutil.ReadFile(p, fsutil.MaxFileSize); err == nil && string(old) == text {
 		return nil
 	}
@@ -205,18 +220,18 @@ func parseMemo(b []byte) (digest string, m Memo, ok bool) {
 	return digest, m, ok && err == nil && digest != "" && m.Config != "" && m.Key != ""
 }
 
-// Answer prints the cached access token of a bare `oat token` (args is the
-// command line after the program's name) when a remembered resolution
-// applies and its token is usable at now. It reports whether it answered;
+// Answer prints the cached access token for the command line args (after
+// the program's name) when a full run remembered the resolution of that
+// command line with the same inputs and its token is usable at now. It reports whether it answered;
 // err is a failure to write the token, which the full path would have
 // reported as well (then exit 1).
 func Answer(args, environ []string, stdout io.Writer, now time.Time) (answered bool, err error) {
-	return answer(inputs{environ: environ, exe: executable}, args, stdout, now)
+	return answer(inputs{args: args, environ: environ, exe: executable}, stdout, now)
 }
 
-func answer(in inputs, args []string, stdout io.Writer, now time.Time) (bool, error) {
-	if len(args) != 1 || args[0] != "token" {
-		return false, nil
+func answer(in inputs, stdout io.Writer, now time.Time) (bool, error) {
+	if !slices.Contains(in.args, "token") {
+		return false, nil // not even a try for other commands: no memo names them
 	}
 	getenv := getenvOf(in.environ)
 	if getenv("GITHUB_ACTIONS") == "true" {
@@ -226,7 +241,7 @@ func answer(in inputs, args []string, stdout io.Writer, now time.Time) (bool, er
 	if err != nil {
 		return false, nil
 	}
-	b, err := fsutil.ReadFile(filepath.Join(dir, memoName), fsutil.MaxFileSize)
+	b, err := fsutil.ReadFile(filepath.Join(dir, memoName(in.args)), fsutil.MaxFileSize)
 	if err != nil {
 		return false, nil
 	}

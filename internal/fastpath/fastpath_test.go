@@ -18,9 +18,10 @@ import (
 type world struct {
 	t       *testing.T
 	environ []string
-	config  string // the config file's path
-	cache   string // the cache folder
-	exe     string // the executable's identity, as executable would give it
+	config  string   // the config file's path
+	cache   string   // the cache folder
+	exe     string   // the executable's identity, as executable would give it
+	args    []string // the command line remembered
 	memo    Memo
 	token   string
 	now     time.Time
@@ -31,7 +32,7 @@ const configText = "default_profile = \"work\"\n\n[profiles.work]\nissuer = \"ht
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	dir := t.TempDir()
-	w := &world{t: t, exe: "/usr/bin/oat\x0012345\x001700000000", token: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln",
+	w := &world{t: t, args: []string{"token"}, exe: "/usr/bin/oat\x0012345\x001700000000", token: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln",
 		now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	w.environ = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "PATH=/usr/bin", "TERM=xterm"}
@@ -61,9 +62,11 @@ func (w *world) setenv(k, v string) {
 	w.environ = append(w.environ, k+"="+v)
 }
 
-func (w *world) in() inputs {
-	return inputs{environ: w.environ, exe: func() (string, error) { return w.exe, nil }}
+func (w *world) in(args []string) inputs {
+	return inputs{args: args, environ: w.environ, exe: func() (string, error) { return w.exe, nil }}
 }
+
+func (w *world) memoPath() string { return filepath.Join(w.cache, memoName(w.args)) }
 
 func (w *world) save(e *tokencache.Entry) {
 	w.t.Helper()
@@ -81,7 +84,7 @@ func (w *world) remember() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if err := remember(w.in(), data, w.memo); err != nil {
+	if err := remember(w.in(w.args), data, w.memo); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -90,7 +93,7 @@ func (w *world) remember() {
 func (w *world) answer(args ...string) (bool, string) {
 	w.t.Helper()
 	var out bytes.Buffer
-	ok, err := answer(w.in(), args, &out, w.now)
+	ok, err := answer(w.in(args), &out, w.now)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -133,6 +136,10 @@ func TestAnswerDeclines(t *testing.T) {
 		unixOnly bool // fsutil checks owners, links and folder modes on Unix only
 	}{
 		{name: "another command line: a profile flag", args: []string{"token", "-p", "work"}},
+		{name: "another command line: the same profile flag spelled otherwise", change: func(w *world) {
+			w.args = []string{"token", "-p", "work"}
+			w.remember()
+		}, args: []string{"token", "--profile=work"}},
 		{name: "another command line: an output format", args: []string{"token", "-o", "json"}},
 		{name: "another command", args: []string{"refresh"}},
 		{name: "no command", args: nil},
@@ -162,22 +169,22 @@ func TestAnswerDeclines(t *testing.T) {
 			}
 		}},
 		{name: "another executable (a new build or version)", change: func(w *world) { w.exe = "/usr/bin/oat\x0012346\x001700000001" }},
-		{name: "no memo", change: func(w *world) { os.Remove(filepath.Join(w.cache, memoName)) }},
+		{name: "no memo", change: func(w *world) { os.Remove(w.memoPath()) }},
 		{name: "a memo of another format", change: func(w *world) {
-			p := filepath.Join(w.cache, memoName)
+			p := w.memoPath()
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, []byte(strings.Replace(string(b), memoHeader, "oat fast-token 2", 1)), 0o600)
 		}},
 		{name: "a truncated memo", change: func(w *world) {
-			p := filepath.Join(w.cache, memoName)
+			p := w.memoPath()
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)/2], 0o600)
 		}},
 		{name: "a memo with a second hard link", unixOnly: true, change: func(w *world) {
-			os.Link(filepath.Join(w.cache, memoName), filepath.Join(w.cache, "elsewhere"))
+			os.Link(w.memoPath(), filepath.Join(w.cache, "elsewhere"))
 		}},
 		{name: "a memo that is a symbolic link", change: func(w *world) {
-			p := filepath.Join(w.cache, memoName)
+			p := w.memoPath()
 			os.Rename(p, p+".real")
 			os.Symlink(p+".real", p)
 		}},
@@ -217,7 +224,7 @@ func TestAnswerDeclines(t *testing.T) {
 			}
 			args := tc.args
 			if args == nil && tc.change != nil {
-				args = []string{"token"}
+				args = w.args
 			}
 			if ok, out := w.answer(args...); ok {
 				t.Fatalf("answered %q", out)
@@ -241,7 +248,7 @@ func TestAnswerIgnoresOtherVariables(t *testing.T) {
 
 func TestRememberWritesOnlyAChange(t *testing.T) {
 	w := newWorld(t)
-	p := filepath.Join(w.cache, memoName)
+	p := w.memoPath()
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		t.Fatal(err)
@@ -257,7 +264,7 @@ func TestRememberWritesOnlyAChange(t *testing.T) {
 	}
 	// A key or config path with a line break is never remembered (it would
 	// not read back as written).
-	if err := remember(w.in(), nil, Memo{Config: w.config, Key: "a\nb"}); err == nil {
+	if err := remember(w.in(w.args), nil, Memo{Config: w.config, Key: "a\nb"}); err == nil {
 		t.Fatal("remembered a key with a line break")
 	}
 }
@@ -271,5 +278,26 @@ func TestMemoReadsBackAsWritten(t *testing.T) {
 		if !ok || d != "ab12" || got != m {
 			t.Errorf("%+v read back as %+v, %q, %v", m, got, d, ok)
 		}
+	}
+}
+
+// Each command line has its own memo: `oat token -p a` and `oat token -p b`
+// in turn are both answered, and neither answers for the other.
+func TestEachCommandLineHasItsMemo(t *testing.T) {
+	w := newWorld(t)
+	w.args = []string{"token", "-p", "work"}
+	w.remember()
+	for _, args := range [][]string{{"token"}, {"token", "-p", "work"}} {
+		if ok, out := w.answer(args...); !ok || out != w.token+"\n" {
+			t.Errorf("oat %s: answered %v, %q", strings.Join(args, " "), ok, out)
+		}
+	}
+	// The memo of "token -p work" under the name of "token -p other" (a
+	// file moved or a name collision) does not answer "token -p other".
+	if err := os.Rename(w.memoPath(), filepath.Join(w.cache, memoName([]string{"token", "-p", "other"}))); err != nil {
+		t.Fatal(err)
+	}
+	if ok, out := w.answer("token", "-p", "other"); ok {
+		t.Fatalf("answered %q with another command line's memo", out)
 	}
 }

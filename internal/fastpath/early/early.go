@@ -1,6 +1,7 @@
-// Package early answers a bare, cached `oat token` from its init, before Go
-// initialises the packages the rest of oat needs (see package fastpath). Only
-// cmd/oat imports it: its init exits the process when it answered.
+// Package early answers a cached `oat token` (no flag but --profile) from its
+// init, before Go initialises the packages the rest of oat needs (see package
+// fastpath). Only cmd/oat imports it: its init exits the process when it
+// answered.
 package early
 
 import (
