@@ -222,9 +222,9 @@ func parseMemo(b []byte) (digest string, m Memo, ok bool) {
 
 // Answer prints the cached access token for the command line args (after
 // the program's name) when a full run remembered the resolution of that
-// command line with the same inputs and its token is usable at now. It reports whether it answered;
-// err is a failure to write the token, which the full path would have
-// reported as well (then exit 1).
+// command line with the same inputs and its token is usable at now. It
+// reports whether it answered; err is a failure to write the token, which
+// the full path would have reported as well (then exit 1).
 func Answer(args, environ []string, stdout io.Writer, now time.Time) (answered bool, err error) {
 	return answer(inputs{args: args, environ: environ, exe: executable}, stdout, now)
 }
