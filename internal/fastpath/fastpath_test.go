@@ -145,7 +145,18 @@ func TestAnswerDeclines(t *testing.T) {
 		{name: "no command", args: nil},
 		{name: "GitHub Actions, where the full path masks the token first", change: func(w *world) {
 			w.setenv("GITHUB_ACTIONS", "true")
-			w.remember() // as the full path would, run in the same job
+			w.remember() // as the full path would, run in the same job: it remembers nothing there
+			if _, err := os.Stat(w.memoPath()); err != nil {
+				t.Fatal(err) // the memo from before the job
+			}
+			// A memo that matches the job's inputs all the same.
+			d, err := w.in(w.args).digest(w.config, []byte(configText))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w.memoPath(), []byte(memoText(d, w.memo)), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}},
 		{name: "an OAT_ variable set since", change: func(w *world) { w.setenv("OAT_PROFILE", "other") }},
 		{name: "an OAT_ variable changed since", change: func(w *world) {
@@ -261,6 +272,13 @@ func TestRememberWritesOnlyAChange(t *testing.T) {
 	w.remember()
 	if fi, err := os.Stat(p); err != nil || fi.ModTime().Equal(old) || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("a changed memo: %v, %v", fi.Mode(), err)
+	}
+	// Nothing is remembered in GitHub Actions, where Answer never answers.
+	os.Remove(p)
+	w.setenv("GITHUB_ACTIONS", "true")
+	w.remember()
+	if _, err := os.Stat(p); err == nil {
+		t.Fatal("remembered a resolution in GitHub Actions")
 	}
 	// A key or config path with a line break is never remembered (it would
 	// not read back as written).
