@@ -232,9 +232,26 @@ func Answer(args, environ []string, stdout io.Writer, now time.Time) (answered b
 	return answer(inputs{args: args, environ: environ, exe: executable}, stdout, now)
 }
 
+// profileOnly reports whether args may be an `oat token` with no flag but
+// -p/--profile, the only command lines cli remembers (`oat token -o
+// exec-credential`, run by kubectl on every call, pays no failed look-up).
+// It may let through a line cobra would read otherwise: the memo, named by
+// the literal line, still decides.
+func profileOnly(args []string) bool {
+	if len(args) == 0 || len(args) > 3 || !slices.Contains(args, "token") {
+		return false
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "-p") && a != "--profile" && !strings.HasPrefix(a, "--profile=") {
+			return false
+		}
+	}
+	return true
+}
+
 func answer(in inputs, stdout io.Writer, now time.Time) (bool, error) {
-	if !slices.Contains(in.args, "token") {
-		return false, nil // not even a try for other commands: no memo names them
+	if !profileOnly(in.args) {
+		return false, nil // not even a look: cli remembers no other command line
 	}
 	getenv := getenvOf(in.environ)
 	if getenv("GITHUB_ACTIONS") == "true" {

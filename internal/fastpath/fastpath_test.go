@@ -319,3 +319,21 @@ func TestEachCommandLineHasItsMemo(t *testing.T) {
 		t.Fatalf("answered %q with another command line's memo", out)
 	}
 }
+
+// profileOnly lets through every command line cli remembers (an `oat token`
+// whose only flag is the profile, however spelled) and stops the others
+// before any file is read.
+func TestProfileOnly(t *testing.T) {
+	for _, args := range [][]string{{"token"}, {"token", "-p", "work"}, {"-p", "work", "token"}, {"token", "-pwork"},
+		{"token", "--profile", "work"}, {"--profile=work", "token"}} {
+		if !profileOnly(args) {
+			t.Errorf("%q stopped", args)
+		}
+	}
+	for _, args := range [][]string{nil, {"status"}, {"token", "-o", "raw"}, {"-v", "token"}, {"token", "--min-ttl=2m"},
+		{"token", "-p", "work", "-o", "json"}, {"token", "--id-token"}, {"token", "-p", "work", "-v"}} {
+		if profileOnly(args) {
+			t.Errorf("%q let through", args)
+		}
+	}
+}
